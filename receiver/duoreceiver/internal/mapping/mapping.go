@@ -1,0 +1,509 @@
+// Copyright The otelcol-duo Authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package mapping turns Duo log records (raw JSON) into OTLP log records. It knows nothing
+// of HTTP or of the collector's pipeline.
+//
+// Each record becomes one LogRecord: Timestamp is the event's time, ObservedTimestamp when
+// the receiver got it, EventName "duo.<log_type>", Body the whole record as a map (decoded
+// in one pass by DecodeMap, so nothing Duo sends is lost), attributes the fields worth
+// filtering on (semantic-convention keys where one means exactly the same thing, duo.*
+// otherwise), severity from the record's outcome (Severity). The attribute table is in
+// the receiver's MAPPING.md. Field facts cite /work/shared/duo/API.md sections.
+package mapping // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Resource names the Duo account the records come from and the scope that emits them.
+type Resource struct {
+	APIHost      string // duo.api.hostname
+	AccountID    string // duo.account.id, when set
+	ScopeName    string
+	ScopeVersion string
+}
+
+// NewLogs returns a Logs holding one ResourceLogs for the account and one ScopeLogs, and the
+// record slice to append to.
+func NewLogs(res Resource) (plog.Logs, plog.LogRecordSlice) {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("duo.api.hostname", res.APIHost)
+	if res.AccountID != "" {
+		rl.Resource().Attributes().PutStr("duo.account.id", res.AccountID)
+	}
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(res.ScopeName)
+	sl.Scope().SetVersion(res.ScopeVersion)
+	return ld, sl.LogRecords()
+}
+
+// The log types, as the receiver names them (its config keys).
+const (
+	logAuthentication    = "authentication"
+	logAdministrator     = "administrator"
+	logTelephony         = "telephony"
+	logActivity          = "activity"
+	logOfflineEnrollment = "offline_enrollment"
+	logTrustMonitor      = "trust_monitor"
+)
+
+// eventName returns the EventName of a log type without building the string per record.
+func eventName(logType string) (string, bool) {
+	switch logType {
+	case logAuthentication:
+		return "duo.authentication", true
+	case logAdministrator:
+		return "duo.administrator", true
+	case logTelephony:
+		return "duo.telephony", true
+	case logActivity:
+		return "duo.activity", true
+	case logOfflineEnrollment:
+		return "duo.offline_enrollment", true
+	case logTrustMonitor:
+		return "duo.trust_monitor", true
+	}
+	return "", false
+}
+
+// Append maps one Duo record of the given log type into a new record at the end of lrs. On
+// error (an unknown log type, raw not a well-formed JSON object) nothing is appended.
+func Append(lrs plog.LogRecordSlice, logType string, raw []byte, eventTime, observed time.Time) error {
+	name, ok := eventName(logType)
+	if !ok {
+		return fmt.Errorf("unknown log type %q", logType)
+	}
+	lr := lrs.AppendEmpty()
+	body := lr.Body().SetEmptyMap()
+	if err := DecodeMap(raw, body); err != nil {
+		removeLast(lrs)
+		return fmt.Errorf("failed to decode %s record: %w", logType, err)
+	}
+	finish(lr, logType, name, body, eventTime, observed)
+	return nil
+}
+
+// finish sets everything but the body, which is already in place.
+func finish(lr plog.LogRecord, logType, name string, body pcommon.Map, eventTime, observed time.Time) {
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(eventTime))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
+	lr.SetEventName(name)
+	sev, text := Severity(logType, body)
+	lr.SetSeverityNumber(sev)
+	lr.SetSeverityText(text)
+	attrs := lr.Attributes()
+	attrs.EnsureCapacity(16)
+	setAttributes(attrs, logType, body)
+}
+
+func removeLast(lrs plog.LogRecordSlice) {
+	n, i := lrs.Len(), 0
+	lrs.RemoveIf(func(plog.LogRecord) bool {
+		i++
+		return i == n
+	})
+}
+
+// Severity decides a record's severity from its outcome. It is the one place the rule
+// lives (MAPPING.md repeats it):
+//
+//   - authentication: from result (§3.1): success INFO; denied, failure, error WARN; fraud
+//     ERROR; any other value INFO. The text is the result as Duo sent it.
+//   - administrator: WARN when the action reports a failure (ends in _error or contains
+//     _fail: admin_login_error, *_failed, *_fail), else INFO (§3.2).
+//   - activity: WARN when the outcome (object {result} or a bare string, §3.4) is FAILURE,
+//     else INFO. The text is the outcome as Duo sent it.
+//   - trust_monitor: WARN; ERROR for priority events (priority_event true, §3.6).
+//   - telephony, offline_enrollment: INFO.
+//
+// Matching is case-insensitive. Where a type has no outcome word, or the record lacks
+// it, the text is the level's short name (INFO, WARN, ERROR).
+func Severity(logType string, body pcommon.Map) (plog.SeverityNumber, string) {
+	switch logType {
+	case logAuthentication:
+		result, _ := str(body, "result")
+		switch {
+		case strings.EqualFold(result, "success"):
+			return plog.SeverityNumberInfo, result
+		case strings.EqualFold(result, "denied"), strings.EqualFold(result, "failure"),
+			strings.EqualFold(result, "error"):
+			return plog.SeverityNumberWarn, result
+		case strings.EqualFold(result, "fraud"):
+			return plog.SeverityNumberError, result
+		}
+		return plog.SeverityNumberInfo, orLevel(result, "INFO")
+	case logAdministrator:
+		action, _ := str(body, "action")
+		a := strings.ToLower(action)
+		if strings.HasSuffix(a, "_error") || strings.Contains(a, "_fail") {
+			return plog.SeverityNumberWarn, "WARN"
+		}
+		return plog.SeverityNumberInfo, "INFO"
+	case logActivity:
+		outcome := activityOutcome(body)
+		if strings.EqualFold(outcome, "failure") {
+			return plog.SeverityNumberWarn, outcome
+		}
+		return plog.SeverityNumberInfo, orLevel(outcome, "INFO")
+	case logTrustMonitor:
+		if v, ok := body.Get("priority_event"); ok && v.Type() == pcommon.ValueTypeBool && v.Bool() {
+			return plog.SeverityNumberError, "ERROR"
+		}
+		return plog.SeverityNumberWarn, "WARN"
+	}
+	return plog.SeverityNumberInfo, "INFO"
+}
+
+func orLevel(word, level string) string {
+	if word == "" {
+		return level
+	}
+	return word
+}
+
+// activityOutcome reads outcome, which is {"result": "SUCCESS"|"FAILURE"} in newer
+// records and a bare string in older ones (§3.4).
+func activityOutcome(body pcommon.Map) string {
+	if s, ok := str(body, "outcome"); ok {
+		return s
+	}
+	if m, ok := getMap(body, "outcome"); ok {
+		s, _ := str(m, "result")
+		return s
+	}
+	return ""
+}
+
+// setAttributes fills attrs from the record's body.
+func setAttributes(attrs pcommon.Map, logType string, body pcommon.Map) {
+	switch logType {
+	case logAuthentication:
+		authAttributes(attrs, body)
+	case logAdministrator:
+		adminAttributes(attrs, body)
+	case logTelephony:
+		telephonyAttributes(attrs, body)
+	case logActivity:
+		activityAttributes(attrs, body)
+	case logOfflineEnrollment:
+		offlineAttributes(attrs, body)
+	case logTrustMonitor:
+		trustMonitorAttributes(attrs, body)
+	}
+}
+
+// authAttributes maps an authentication record (§3.1); Trust Monitor's surfaced_auth
+// has the same shape.
+func authAttributes(attrs, rec pcommon.Map) {
+	copyStr(attrs, "duo.txid", rec, "txid")
+	copyStr(attrs, "duo.event_type", rec, "event_type")
+	copyStr(attrs, "duo.result", rec, "result")
+	copyStr(attrs, "duo.reason", rec, "reason")
+	copyStr(attrs, "duo.factor", rec, "factor")
+	if u, ok := getMap(rec, "user"); ok {
+		copyStr(attrs, "user.name", u, "name")
+		copyStr(attrs, "user.id", u, "key")
+		copyStrSlice(attrs, "duo.user.groups", u, "groups")
+	}
+	copyStr(attrs, "user.email", rec, "email")
+	copyStr(attrs, "duo.user.alias", rec, "alias")
+	applicationAttributes(attrs, rec)
+	if ad, ok := getMap(rec, "access_device"); ok {
+		accessDeviceAttributes(attrs, ad)
+	}
+	if dev, ok := getMap(rec, "auth_device"); ok {
+		copyStr(attrs, "duo.auth_device.name", dev, "name")
+		copyStr(attrs, "duo.auth_device.ip", dev, "ip")
+		copyStr(attrs, "duo.auth_device.key", dev, "key")
+		if loc, ok := getMap(dev, "location"); ok {
+			copyStr(attrs, "duo.auth_device.location.city", loc, "city")
+			copyStr(attrs, "duo.auth_device.location.state", loc, "state")
+			copyStr(attrs, "duo.auth_device.location.country", loc, "country")
+		}
+	}
+	copyStr(attrs, "duo.trusted_endpoint_status", rec, "trusted_endpoint_status")
+	copyStr(attrs, "duo.ood_software", rec, "ood_software")
+}
+
+// applicationAttributes maps application {key, name[, type]} (§3.1, §3.4).
+func applicationAttributes(attrs, rec pcommon.Map) {
+	if app, ok := getMap(rec, "application"); ok {
+		copyStr(attrs, "duo.application.name", app, "name")
+		copyStr(attrs, "duo.application.key", app, "key")
+		copyStr(attrs, "duo.application.type", app, "type")
+	}
+}
+
+// accessDeviceAttributes maps access_device, the device the user signed in from (§3.1,
+// §3.4). ip is a string in authentication records and {address} in activity records.
+func accessDeviceAttributes(attrs, ad pcommon.Map) {
+	ip, ok := str(ad, "ip")
+	if !ok {
+		if m, isMap := getMap(ad, "ip"); isMap {
+			ip, ok = str(m, "address")
+		}
+	}
+	if ok {
+		putAddress(attrs, ip)
+	}
+	if loc, ok := getMap(ad, "location"); ok {
+		// Duo gives the city's name, which is what geo.locality.name holds; state and
+		// country are names ("Michigan", "United States"), not the ISO 3166 codes
+		// geo.region.iso_code and geo.country.iso_code require, so they stay duo.*.
+		copyStr(attrs, "geo.locality.name", loc, "city")
+		copyStr(attrs, "duo.access_device.location.state", loc, "state")
+		copyStr(attrs, "duo.access_device.location.country", loc, "country")
+	}
+	copyStr(attrs, "user_agent.name", ad, "browser")
+	copyStr(attrs, "user_agent.version", ad, "browser_version")
+	copyStr(attrs, "user_agent.os.name", ad, "os")
+	copyStr(attrs, "user_agent.os.version", ad, "os_version")
+	// The access device's host name: host.name describes the host the telemetry comes
+	// from (a resource), not a remote client, so this stays duo.*.
+	copyStr(attrs, "duo.access_device.hostname", ad, "hostname")
+	// bool, or the string "unknown" (no attribute then) (§3.1, §6 item 12).
+	copyBool(attrs, "duo.access_device.is_encryption_enabled", ad, "is_encryption_enabled")
+	copyBool(attrs, "duo.access_device.is_firewall_enabled", ad, "is_firewall_enabled")
+	copyBool(attrs, "duo.access_device.is_password_set", ad, "is_password_set")
+}
+
+// adminAttributes maps an administrator record (§3.2). description is often a JSON
+// object inside a string; it is read for attributes only, the body keeps the string.
+func adminAttributes(attrs, rec pcommon.Map) {
+	copyStr(attrs, "duo.admin.action", rec, "action")
+	copyStr(attrs, "duo.admin.object", rec, "object")
+	copyStr(attrs, "user.name", rec, "username")
+	if desc, ok := str(rec, "description"); ok {
+		lookupStrings(desc, func(key, val string) {
+			if !present(val) {
+				return
+			}
+			switch key {
+			case "ip_address":
+				putAddress(attrs, val)
+			case "factor":
+				attrs.PutStr("duo.factor", val)
+			case "error":
+				attrs.PutStr("duo.admin.error", val)
+			}
+		})
+	}
+}
+
+// telephonyAttributes maps a v2 telephony record (§3.3).
+func telephonyAttributes(attrs, rec pcommon.Map) {
+	copyStr(attrs, "duo.telephony.id", rec, "telephony_id")
+	copyStr(attrs, "duo.txid", rec, "txid")
+	copyStr(attrs, "duo.telephony.context", rec, "context")
+	copyStr(attrs, "duo.telephony.type", rec, "type")
+	copyStr(attrs, "duo.telephony.phone", rec, "phone")
+	if v, ok := rec.Get("credits"); ok && v.Type() == pcommon.ValueTypeInt {
+		attrs.PutInt("duo.telephony.credits", v.Int())
+	}
+}
+
+// activityAttributes maps an activity record (§3.4). action and outcome each come as a
+// string or an object; actor and target details are JSON inside strings.
+func activityAttributes(attrs, rec pcommon.Map) {
+	copyStr(attrs, "duo.activity.id", rec, "activity_id")
+	if s, ok := str(rec, "action"); ok {
+		attrs.PutStr("duo.activity.action", s)
+	} else if m, ok := getMap(rec, "action"); ok {
+		copyStr(attrs, "duo.activity.action", m, "name")
+	}
+	if s := activityOutcome(rec); present(s) {
+		attrs.PutStr("duo.activity.outcome", s)
+	}
+	if actor, ok := getMap(rec, "actor"); ok {
+		copyStr(attrs, "duo.activity.actor.key", actor, "key")
+		copyStr(attrs, "duo.activity.actor.name", actor, "name")
+		copyStr(attrs, "duo.activity.actor.type", actor, "type")
+		// Only an actor of type user is an end user whose name is a username; admins,
+		// integrations and sync jobs stay under duo.activity.actor.*.
+		if t, _ := str(actor, "type"); t == "user" {
+			copyStr(attrs, "user.name", actor, "name")
+			copyStr(attrs, "user.id", actor, "key")
+			if details, ok := str(actor, "details"); ok {
+				lookupStrings(details, func(key, val string) {
+					if key == "email" && present(val) {
+						attrs.PutStr("user.email", val)
+					}
+				})
+			}
+		}
+	}
+	if target, ok := getMap(rec, "target"); ok {
+		copyStr(attrs, "duo.activity.target.key", target, "key")
+		copyStr(attrs, "duo.activity.target.name", target, "name")
+		copyStr(attrs, "duo.activity.target.type", target, "type")
+		if details, ok := str(target, "details"); ok {
+			lookupStrings(details, func(key, val string) {
+				if key == "email" && present(val) {
+					attrs.PutStr("duo.activity.target.email", val)
+				}
+			})
+		}
+	}
+	copyStr(attrs, "duo.activity.akey", rec, "akey")
+	applicationAttributes(attrs, rec)
+	if ad, ok := getMap(rec, "access_device"); ok {
+		accessDeviceAttributes(attrs, ad)
+	}
+}
+
+// offlineAttributes maps an offline enrollment record (§3.5). description is a JSON
+// string {"user_agent", "hostname", "factor"}.
+func offlineAttributes(attrs, rec pcommon.Map) {
+	copyStr(attrs, "duo.offline_enrollment.action", rec, "action")
+	// object is the Windows Logon integration's name.
+	copyStr(attrs, "duo.application.name", rec, "object")
+	copyStr(attrs, "user.name", rec, "username")
+	if desc, ok := str(rec, "description"); ok {
+		lookupStrings(desc, func(key, val string) {
+			if !present(val) {
+				return
+			}
+			switch key {
+			case "user_agent":
+				attrs.PutStr("user_agent.original", val)
+			case "hostname":
+				attrs.PutStr("duo.offline_enrollment.hostname", val)
+			case "factor":
+				attrs.PutStr("duo.factor", val)
+			}
+		})
+	}
+}
+
+// trustMonitorAttributes maps a Trust Monitor event (§3.6). An auth event's
+// surfaced_auth is an authentication record and is mapped as one.
+func trustMonitorAttributes(attrs, rec pcommon.Map) {
+	copyStr(attrs, "duo.trust_monitor.sekey", rec, "sekey")
+	copyStr(attrs, "duo.trust_monitor.type", rec, "type")
+	copyStr(attrs, "duo.trust_monitor.state", rec, "state")
+	copyBool(attrs, "duo.trust_monitor.priority_event", rec, "priority_event")
+	copyBool(attrs, "duo.trust_monitor.triaged_as_interesting", rec, "triaged_as_interesting")
+	copyBool(attrs, "duo.trust_monitor.from_new_user", rec, "from_new_user")
+	copyBool(attrs, "duo.trust_monitor.from_common_netblock", rec, "from_common_netblock")
+	copyBool(attrs, "duo.trust_monitor.low_risk_ip", rec, "low_risk_ip")
+	if v, ok := rec.Get("explanations"); ok && v.Type() == pcommon.ValueTypeSlice {
+		var out pcommon.Slice
+		started := false
+		for _, e := range v.Slice().All() {
+			if e.Type() != pcommon.ValueTypeMap {
+				continue
+			}
+			if t, ok := str(e.Map(), "type"); ok {
+				if !started {
+					out, started = attrs.PutEmptySlice("duo.trust_monitor.explanations"), true
+				}
+				out.AppendEmpty().SetStr(t)
+			}
+		}
+	}
+	for _, who := range [...]string{"enabled_by", "enabled_for"} {
+		if m, ok := getMap(rec, who); ok {
+			copyStr(attrs, "duo.trust_monitor."+who+".key", m, "key")
+			copyStr(attrs, "duo.trust_monitor."+who+".name", m, "name")
+		}
+	}
+	if sa, ok := getMap(rec, "surfaced_auth"); ok {
+		authAttributes(attrs, sa)
+	}
+}
+
+// present reports whether a string value is worth an attribute: Duo says "" or
+// "unknown" when it does not know (§3.1).
+func present(s string) bool {
+	return s != "" && !strings.EqualFold(s, "unknown")
+}
+
+// str returns m[key] when it is a string that is present.
+func str(m pcommon.Map, key string) (string, bool) {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeStr {
+		return "", false
+	}
+	s := v.Str()
+	return s, present(s)
+}
+
+func getMap(m pcommon.Map, key string) (pcommon.Map, bool) {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeMap {
+		return pcommon.Map{}, false
+	}
+	return v.Map(), true
+}
+
+func copyStr(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
+	if s, ok := str(m, key); ok {
+		attrs.PutStr(attr, s)
+	}
+}
+
+func copyBool(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
+	if v, ok := m.Get(key); ok && v.Type() == pcommon.ValueTypeBool {
+		attrs.PutBool(attr, v.Bool())
+	}
+}
+
+// copyStrSlice copies the present strings of the array m[key]; no attribute if none.
+func copyStrSlice(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeSlice {
+		return
+	}
+	var out pcommon.Slice
+	started := false
+	for _, e := range v.Slice().All() {
+		if e.Type() != pcommon.ValueTypeStr || !present(e.Str()) {
+			continue
+		}
+		if !started {
+			out, started = attrs.PutEmptySlice(attr), true
+		}
+		out.AppendEmpty().SetStr(e.Str())
+	}
+}
+
+// putAddress sets client.address, and client.port when s carries one ("1.2.3.4:5678",
+// "[2001:db8::1]:443"). A bare IPv6 address is never split.
+func putAddress(attrs pcommon.Map, s string) {
+	host, port, ok := splitHostPort(s)
+	if !ok {
+		if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+			s = s[1 : len(s)-1] // "[2001:db8::1]"
+		}
+		attrs.PutStr("client.address", s)
+		return
+	}
+	attrs.PutStr("client.address", host)
+	attrs.PutInt("client.port", port)
+}
+
+// splitHostPort splits "host:port" or "[v6]:port" with a port in 0..65535; ok is false
+// for anything else (including a bare IPv6 address, whose colons are not a port).
+func splitHostPort(s string) (string, int64, bool) {
+	if strings.Count(s, ":") != 1 && !strings.HasPrefix(s, "[") {
+		return "", 0, false
+	}
+	host, p, err := net.SplitHostPort(s)
+	if err != nil || host == "" || p == "" {
+		return "", 0, false
+	}
+	port, err := strconv.ParseUint(p, 10, 16)
+	if err != nil {
+		return "", 0, false
+	}
+	return host, int64(port), true
+}
