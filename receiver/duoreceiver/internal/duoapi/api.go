@@ -28,10 +28,13 @@ var LogTypes = []LogType{Authentication, Administrator, Telephony, Activity, Off
 
 // Record is one log record as Duo sent it.
 type Record struct {
-	// Raw is the record's JSON object exactly as it appeared in Duo's response.
+	// Raw is the record's JSON object exactly as it appeared in Duo's response. It is a
+	// slice of that response's body (one buffer per page, never reused by the client).
 	Raw []byte
 	// Time is the event's own time at the finest precision Duo gives (isotimestamp or ts
-	// keep microseconds; Trust Monitor's surfaced_timestamp is in milliseconds).
+	// keep microseconds; Trust Monitor's surfaced_timestamp is in milliseconds), in UTC.
+	// It is zero when the record carries no time the client can read (API.md 6.12); the
+	// receiver then falls back to the observed time.
 	Time time.Time
 	// ID identifies the event across requests: txid (authentication), telephony_id,
 	// activity_id, sekey (Trust Monitor); for the v1 endpoints, which carry no id, a hash of
