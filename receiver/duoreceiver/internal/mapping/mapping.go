@@ -9,7 +9,8 @@
 // in one pass by DecodeMap, so nothing Duo sends is lost), attributes the fields worth
 // filtering on (semantic-convention keys where one means exactly the same thing, duo.*
 // otherwise), severity from the record's outcome (Severity). The attribute table is in
-// the receiver's MAPPING.md. Field facts cite /work/shared/duo/API.md sections.
+// the receiver's README (Attribute mapping). Field facts cite sections of the project's
+// Duo API notes (API.md).
 package mapping // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
 
 import (
@@ -114,7 +115,7 @@ func removeLast(lrs plog.LogRecordSlice) {
 }
 
 // Severity decides a record's severity from its outcome. It is the one place the rule
-// lives (MAPPING.md repeats it):
+// lives (the receiver README repeats it):
 //
 //   - authentication: from result (§3.1): success INFO; denied, failure, error WARN; fraud
 //     ERROR; any other value INFO. The text is the result as Duo sent it.

@@ -1,0 +1,270 @@
+// Copyright The otelcol-duo Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package duoreceiver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
+)
+
+const (
+	// maxLookback is how far back Duo's v2 log endpoints serve events (API.md 1.6).
+	maxLookback = 180 * 24 * time.Hour
+	// retentionSafety is the oldest mintime the receiver asks for: a little inside
+	// maxLookback, because a mintime right at the edge is refused with 400 40002 "mintime
+	// must be within the past 180 days" (API.md 1.6, pitfall 6.4; a Duo engineer advises 179 days).
+	retentionSafety = maxLookback - time.Hour
+	// minRecommendedInterval: Duo asks for log requests no more than once a minute (API.md 1.6).
+	minRecommendedInterval = time.Minute
+	// secretKeyLength is the length of every Duo secret key.
+	secretKeyLength = 40
+)
+
+var (
+	errMissingHostname    = errors.New("api_hostname: required; set it to the API hostname shown in the Duo Admin Panel, e.g. api-xxxxxxxx.duosecurity.com")
+	errHostnameForm       = errors.New("api_hostname: must be a bare hostname without scheme, path or port, e.g. api-xxxxxxxx.duosecurity.com; to send requests elsewhere set endpoint")
+	errIntegrationKey     = errors.New("integration_key: must be \"DI\" followed by 18 letters or digits; copy it from the Admin API application in the Duo Admin Panel")
+	errSecretKey          = errors.New("secret_key: must be exactly 40 characters; copy it from the Admin API application in the Duo Admin Panel")
+	errLookbackNegative   = errors.New("initial_lookback: must not be negative; use 0 for each log type's window")
+	errLookbackTooLong    = errors.New("initial_lookback: Duo keeps logs for 180 days; set at most 4320h")
+	errDelayNegative      = errors.New("delay: must not be negative; Duo makes events visible about 2 minutes late, so keep the default 2m")
+	errRateLimitNegative  = errors.New("rate_limit: must not be negative; use 0 for no request budget")
+	errEndpointInvalid    = errors.New("endpoint: must be an absolute http:// or https:// URL, e.g. https://proxy.example.com; leave it empty to use https://<api_hostname>")
+	errEndpointInsecure   = errors.New("endpoint: http:// is only allowed for a loopback address (simulator); use https://")
+	errNoLogTypeEnabled   = errors.New("logs: no log type is enabled; enable at least one of logs.<type>.enabled")
+	errAccountIDForm      = errors.New("account_id: must be a Duo child account id (letters and digits, e.g. DA9VZOC5X63I2W72NRP9)")
+	integrationKeyPattern = regexp.MustCompile(`^DI[A-Za-z0-9]{18}$`)
+	accountIDPattern      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	duoHostnameSuffixes   = []string{".duosecurity.com", ".duofederal.com"}
+)
+
+// Config configures the duo receiver.
+type Config struct {
+	// ClientConfig holds the HTTP client settings (timeout, tls, proxy_url, ...). Its
+	// endpoint, when set, replaces https://<api_hostname> as the base URL (a simulator or a
+	// proxy); requests are still signed for api_hostname.
+	confighttp.ClientConfig `mapstructure:",squash"`
+
+	// APIHostname is the account's Admin API hostname, e.g. api-xxxxxxxx.duosecurity.com.
+	APIHostname string `mapstructure:"api_hostname"`
+	// IntegrationKey is the Admin API application's integration key (ikey).
+	IntegrationKey string `mapstructure:"integration_key"`
+	// SecretKey is the Admin API application's secret key (skey). Never logged.
+	SecretKey configopaque.String `mapstructure:"secret_key"`
+	// AccountID, when set, reads a child account through the Accounts API (API.md 3.9).
+	AccountID string `mapstructure:"account_id"`
+	// StorageID names the storage extension that keeps the cursors. Nil keeps them in memory.
+	StorageID *component.ID `mapstructure:"storage"`
+	// Logs configures each log stream.
+	Logs LogsConfig `mapstructure:"logs"`
+	// Delay is how far behind now a pull stops: Duo's availability delay (API.md 1.6).
+	Delay time.Duration `mapstructure:"delay"`
+	// InitialLookback is how far back the first pull of a log type reads when there is no
+	// stored cursor. 0 means the log type's window.
+	InitialLookback time.Duration `mapstructure:"initial_lookback"`
+	// RateLimit is the starting per-endpoint request budget, requests per minute, of the
+	// client's adaptive rate limiter. 0 disables the budget.
+	RateLimit float64 `mapstructure:"rate_limit"`
+	// BackOffConfig controls retries of failed requests (429, 5xx, transport errors).
+	BackOffConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// LogsConfig holds one LogTypeConfig per Duo log stream.
+type LogsConfig struct {
+	Authentication    LogTypeConfig `mapstructure:"authentication"`
+	Administrator     LogTypeConfig `mapstructure:"administrator"`
+	Telephony         LogTypeConfig `mapstructure:"telephony"`
+	Activity          LogTypeConfig `mapstructure:"activity"`
+	OfflineEnrollment LogTypeConfig `mapstructure:"offline_enrollment"`
+	TrustMonitor      LogTypeConfig `mapstructure:"trust_monitor"`
+}
+
+// LogTypeConfig configures the polling of one log stream.
+type LogTypeConfig struct {
+	// Enabled turns the log stream on.
+	Enabled bool `mapstructure:"enabled"`
+	// PullInterval is the time between two pulls.
+	PullInterval time.Duration `mapstructure:"pull_interval"`
+	// Window is how much history every pull re-reads, so that events Duo surfaces late are
+	// still caught; already delivered events are dropped. Keep it above pull_interval.
+	Window time.Duration `mapstructure:"window"`
+}
+
+// Unmarshal decodes the configuration. Config needs its own: otherwise the Unmarshal of the
+// embedded confighttp.ClientConfig is promoted to Config and decodes the HTTP settings only.
+// confmap calls it with a Conf that does not call it again, and handles the squashed
+// ClientConfig itself.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	return conf.Unmarshal(cfg)
+}
+
+// byType returns the settings of one log type.
+func (l *LogsConfig) byType(lt duoapi.LogType) *LogTypeConfig {
+	switch lt {
+	case duoapi.Authentication:
+		return &l.Authentication
+	case duoapi.Administrator:
+		return &l.Administrator
+	case duoapi.Telephony:
+		return &l.Telephony
+	case duoapi.Activity:
+		return &l.Activity
+	case duoapi.OfflineEnrollment:
+		return &l.OfflineEnrollment
+	case duoapi.TrustMonitor:
+		return &l.TrustMonitor
+	}
+	return nil
+}
+
+// lookback is the span the first pull of a log type reads.
+func (cfg *Config) lookback(lt duoapi.LogType) time.Duration {
+	if cfg.InitialLookback > 0 {
+		return cfg.InitialLookback
+	}
+	return cfg.Logs.byType(lt).Window
+}
+
+// baseURL is where requests go: the endpoint override or https://<api_hostname>.
+func (cfg *Config) baseURL() string {
+	if cfg.Endpoint != "" {
+		return strings.TrimSuffix(cfg.Endpoint, "/")
+	}
+	return "https://" + cfg.host()
+}
+
+// host is api_hostname as it is signed (API.md 2.1: line 3 is lower-cased).
+func (cfg *Config) host() string {
+	return strings.ToLower(cfg.APIHostname)
+}
+
+// Validate checks the configuration and reports every problem at once.
+func (cfg *Config) Validate() error {
+	var errs []error
+	errs = append(errs, cfg.validateCredentials()...)
+	if err := cfg.validateEndpoint(); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Delay < 0 {
+		errs = append(errs, errDelayNegative)
+	}
+	if cfg.InitialLookback < 0 {
+		errs = append(errs, errLookbackNegative)
+	}
+	if cfg.InitialLookback > maxLookback {
+		errs = append(errs, errLookbackTooLong)
+	}
+	if cfg.RateLimit < 0 {
+		errs = append(errs, errRateLimitNegative)
+	}
+	enabled := 0
+	for _, lt := range duoapi.LogTypes {
+		ltc := cfg.Logs.byType(lt)
+		if !ltc.Enabled {
+			continue
+		}
+		enabled++
+		if ltc.PullInterval <= 0 {
+			errs = append(errs, fmt.Errorf("logs.%s.pull_interval: must be positive, e.g. 5m", lt))
+		}
+		if ltc.Window <= 0 {
+			errs = append(errs, fmt.Errorf("logs.%s.window: must be positive and at least pull_interval, e.g. 6m", lt))
+		} else if ltc.Window > maxLookback {
+			errs = append(errs, fmt.Errorf("logs.%s.window: Duo keeps logs for 180 days; set at most 4320h", lt))
+		}
+	}
+	if enabled == 0 {
+		errs = append(errs, errNoLogTypeEnabled)
+	}
+	return errors.Join(errs...)
+}
+
+func (cfg *Config) validateCredentials() []error {
+	var errs []error
+	switch {
+	case cfg.APIHostname == "":
+		errs = append(errs, errMissingHostname)
+	case strings.ContainsAny(cfg.APIHostname, ":/?#@ "):
+		errs = append(errs, errHostnameForm)
+	}
+	if !integrationKeyPattern.MatchString(cfg.IntegrationKey) {
+		errs = append(errs, errIntegrationKey)
+	}
+	if len(cfg.SecretKey) != secretKeyLength {
+		errs = append(errs, errSecretKey)
+	}
+	if cfg.AccountID != "" && !accountIDPattern.MatchString(cfg.AccountID) {
+		errs = append(errs, errAccountIDForm)
+	}
+	return errs
+}
+
+func (cfg *Config) validateEndpoint() error {
+	if cfg.Endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return errEndpointInvalid
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return errEndpointInsecure
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// warn logs the settings that are allowed but probably wrong. Called at every Start.
+func (cfg *Config) warn(logger *zap.Logger) {
+	host := cfg.host()
+	known := false
+	for _, suffix := range duoHostnameSuffixes {
+		known = known || strings.HasSuffix(host, suffix)
+	}
+	if !known {
+		logger.Warn("api_hostname is outside duosecurity.com and duofederal.com; check it against the Duo Admin Panel",
+			zap.String("api_hostname", host))
+	}
+	for _, lt := range duoapi.LogTypes {
+		ltc := cfg.Logs.byType(lt)
+		if !ltc.Enabled {
+			continue
+		}
+		if ltc.PullInterval < minRecommendedInterval {
+			logger.Warn("pull_interval is under a minute; Duo asks for log requests no more than once a minute",
+				zap.String("log_type", string(lt)), zap.Duration("pull_interval", ltc.PullInterval))
+		}
+		if ltc.Window < ltc.PullInterval {
+			logger.Warn("window is shorter than pull_interval; events Duo surfaces late may be missed",
+				zap.String("log_type", string(lt)), zap.Duration("window", ltc.Window), zap.Duration("pull_interval", ltc.PullInterval))
+		}
+	}
+	if cfg.TLS.InsecureSkipVerify {
+		logger.Warn("tls insecure_skip_verify is set: the Duo server certificate is not verified; use it only for tests")
+	}
+}

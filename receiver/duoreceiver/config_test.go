@@ -1,0 +1,253 @@
+// Copyright The otelcol-duo Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package duoreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
+)
+
+const (
+	testHost = "api-xxxxxxxx.duosecurity.com"
+	testIKey = "DIXXXXXXXXXXXXXXXXXX"
+	testSKey = "0123456789012345678901234567890123456789"
+)
+
+func validConfig() *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.APIHostname = testHost
+	cfg.IntegrationKey = testIKey
+	cfg.SecretKey = testSKey
+	return cfg
+}
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	storageID := component.MustNewID("file_storage")
+	tests := []struct {
+		name    string
+		want    func() *Config
+		wantErr []string // substrings, each must appear; empty = valid
+	}{
+		{
+			name: "",
+			want: validConfig,
+		},
+		{
+			name: "full",
+			want: func() *Config {
+				cfg := validConfig()
+				cfg.APIHostname = "API-XXXXXXXX.duosecurity.com"
+				cfg.AccountID = "DA9VZOC5X63I2W72NRP9"
+				cfg.StorageID = &storageID
+				cfg.Endpoint = "https://duo-proxy.example.com"
+				cfg.Timeout = 10 * time.Second
+				cfg.Delay = 3 * time.Minute
+				cfg.InitialLookback = 720 * time.Hour
+				cfg.RateLimit = 1
+				cfg.BackOffConfig.InitialInterval = 2 * time.Second
+				cfg.BackOffConfig.MaxInterval = time.Minute
+				cfg.BackOffConfig.MaxElapsedTime = 10 * time.Minute
+				cfg.Logs.Authentication = LogTypeConfig{Enabled: true, PullInterval: 2 * time.Minute, Window: 3 * time.Minute}
+				cfg.Logs.Administrator.Enabled = false
+				cfg.Logs.Telephony = LogTypeConfig{Enabled: true, PullInterval: 10 * time.Minute, Window: 15 * time.Minute}
+				cfg.Logs.TrustMonitor.Enabled = true
+				return cfg
+			},
+		},
+		{
+			name: "simulator",
+			want: func() *Config {
+				cfg := validConfig()
+				cfg.APIHostname = "api-sim00000.duosecurity.com"
+				cfg.IntegrationKey = "DISIMULATOR000000001"
+				cfg.SecretKey = "simulatorsecretkey0000000000000000000000"
+				cfg.Endpoint = "http://127.0.0.1:8080"
+				return cfg
+			},
+		},
+		{
+			name:    "invalid_credentials",
+			wantErr: []string{"api_hostname: must be a bare hostname", "integration_key:", "secret_key: must be exactly 40"},
+		},
+		{
+			name:    "invalid_hostname_port",
+			wantErr: []string{"api_hostname: must be a bare hostname"},
+		},
+		{
+			name: "invalid_intervals",
+			wantErr: []string{
+				"delay: must not be negative", "initial_lookback: Duo keeps logs for 180 days",
+				"logs.authentication.pull_interval: must be positive", "logs.telephony.window: must be positive",
+			},
+		},
+		{
+			name:    "invalid_http_endpoint",
+			wantErr: []string{"endpoint: http:// is only allowed for a loopback address"},
+		},
+		{
+			name:    "invalid_none_enabled",
+			wantErr: []string{"logs: no log type is enabled"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := component.NewIDWithName(metadata.Type, tt.name)
+			sub, err := cm.Sub(id.String())
+			require.NoError(t, err)
+			cfg := NewFactory().CreateDefaultConfig()
+			require.NoError(t, sub.Unmarshal(cfg))
+
+			err = confmap.Validate(cfg)
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want(), cfg)
+				return
+			}
+			require.Error(t, err)
+			for _, want := range tt.wantErr {
+				assert.ErrorContains(t, err, want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr []string
+	}{
+		{name: "defaults with credentials", mutate: func(*Config) {}},
+		{name: "lookback of exactly 180 days", mutate: func(c *Config) { c.InitialLookback = maxLookback }},
+		{name: "loopback http endpoint", mutate: func(c *Config) { c.Endpoint = "http://localhost:8080" }},
+		{name: "ipv6 loopback http endpoint", mutate: func(c *Config) { c.Endpoint = "http://[::1]:8080" }},
+		{name: "https endpoint", mutate: func(c *Config) { c.Endpoint = "https://proxy.example.com/duo" }},
+		{name: "lower-case integration key letters", mutate: func(c *Config) { c.IntegrationKey = "DIabcdefghij01234567" }},
+		{name: "missing hostname", mutate: func(c *Config) { c.APIHostname = "" }, wantErr: []string{"api_hostname: required"}},
+		{name: "hostname with scheme", mutate: func(c *Config) { c.APIHostname = "https://" + testHost }, wantErr: []string{"api_hostname: must be a bare hostname"}},
+		{name: "hostname with path", mutate: func(c *Config) { c.APIHostname = testHost + "/admin" }, wantErr: []string{"api_hostname: must be a bare hostname"}},
+		{name: "hostname with port", mutate: func(c *Config) { c.APIHostname = testHost + ":443" }, wantErr: []string{"api_hostname: must be a bare hostname"}},
+		{name: "integration key too short", mutate: func(c *Config) { c.IntegrationKey = "DI123" }, wantErr: []string{"integration_key:"}},
+		{name: "integration key wrong prefix", mutate: func(c *Config) { c.IntegrationKey = "XX000000000000000000" }, wantErr: []string{"integration_key:"}},
+		{name: "integration key punctuation", mutate: func(c *Config) { c.IntegrationKey = "DI00000000000000000-" }, wantErr: []string{"integration_key:"}},
+		{name: "secret key 39 chars", mutate: func(c *Config) { c.SecretKey = configopaque.String(testSKey[:39]) }, wantErr: []string{"secret_key: must be exactly 40"}},
+		{name: "secret key 41 chars", mutate: func(c *Config) { c.SecretKey = testSKey + "x" }, wantErr: []string{"secret_key: must be exactly 40"}},
+		{name: "account id with punctuation", mutate: func(c *Config) { c.AccountID = "DA-1" }, wantErr: []string{"account_id:"}},
+		{name: "zero pull interval", mutate: func(c *Config) { c.Logs.Activity.PullInterval = 0 }, wantErr: []string{"logs.activity.pull_interval: must be positive"}},
+		{name: "negative window", mutate: func(c *Config) { c.Logs.Administrator.Window = -time.Second }, wantErr: []string{"logs.administrator.window: must be positive"}},
+		{name: "window beyond retention", mutate: func(c *Config) { c.Logs.Administrator.Window = maxLookback + time.Hour }, wantErr: []string{"logs.administrator.window: Duo keeps logs for 180 days"}},
+		{name: "disabled type is not checked", mutate: func(c *Config) { c.Logs.TrustMonitor.PullInterval = 0 }},
+		{name: "lookback beyond 180 days", mutate: func(c *Config) { c.InitialLookback = maxLookback + time.Second }, wantErr: []string{"initial_lookback: Duo keeps logs for 180 days"}},
+		{name: "negative lookback", mutate: func(c *Config) { c.InitialLookback = -time.Second }, wantErr: []string{"initial_lookback: must not be negative"}},
+		{name: "negative delay", mutate: func(c *Config) { c.Delay = -time.Second }, wantErr: []string{"delay: must not be negative"}},
+		{name: "negative rate limit", mutate: func(c *Config) { c.RateLimit = -1 }, wantErr: []string{"rate_limit: must not be negative"}},
+		{name: "http endpoint not loopback", mutate: func(c *Config) { c.Endpoint = "http://10.0.0.1:8080" }, wantErr: []string{"endpoint: http:// is only allowed"}},
+		{name: "endpoint without scheme", mutate: func(c *Config) { c.Endpoint = "proxy.example.com" }, wantErr: []string{"endpoint: must be an absolute"}},
+		{name: "endpoint with other scheme", mutate: func(c *Config) { c.Endpoint = "ftp://127.0.0.1" }, wantErr: []string{"endpoint: must be an absolute"}},
+		{
+			name: "nothing enabled",
+			mutate: func(c *Config) {
+				c.Logs = LogsConfig{}
+			},
+			wantErr: []string{"logs: no log type is enabled"},
+		},
+		{
+			name: "every problem at once",
+			mutate: func(c *Config) {
+				c.APIHostname = ""
+				c.IntegrationKey = ""
+				c.SecretKey = ""
+				c.Delay = -1
+				c.Logs.Authentication.PullInterval = 0
+			},
+			wantErr: []string{"api_hostname:", "integration_key:", "secret_key:", "delay:", "logs.authentication.pull_interval:"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig()
+			tt.mutate(cfg)
+			err := confmap.Validate(cfg)
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, want := range tt.wantErr {
+				assert.ErrorContains(t, err, want)
+			}
+			assert.NotContains(t, err.Error(), testSKey, "an error must never hold the secret key")
+		})
+	}
+}
+
+func TestConfigWarnings(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string
+	}{
+		{name: "defaults", mutate: func(*Config) {}},
+		{name: "federal host", mutate: func(c *Config) { c.APIHostname = "api-xxxxxxxx.duofederal.com" }},
+		{name: "foreign host", mutate: func(c *Config) { c.APIHostname = "api.example.com" }, want: []string{"api_hostname is outside duosecurity.com and duofederal.com; check it against the Duo Admin Panel"}},
+		{
+			name:   "pull interval under a minute",
+			mutate: func(c *Config) { c.Logs.Telephony.PullInterval = 30 * time.Second },
+			want:   []string{"pull_interval is under a minute; Duo asks for log requests no more than once a minute"},
+		},
+		{
+			name:   "window shorter than interval",
+			mutate: func(c *Config) { c.Logs.Telephony.Window = time.Minute },
+			want:   []string{"window is shorter than pull_interval; events Duo surfaces late may be missed"},
+		},
+		{
+			name:   "insecure tls",
+			mutate: func(c *Config) { c.TLS.InsecureSkipVerify = true },
+			want:   []string{"tls insecure_skip_verify is set: the Duo server certificate is not verified; use it only for tests"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig()
+			tt.mutate(cfg)
+			core, logs := observer.New(zapcore.WarnLevel)
+			cfg.warn(zap.New(core))
+			var got []string
+			for _, e := range logs.All() {
+				got = append(got, e.Message)
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestCreateDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, 30*time.Second, cfg.Timeout)
+	assert.Equal(t, 2*time.Minute, cfg.Delay)
+	assert.Equal(t, time.Duration(0), cfg.InitialLookback)
+	assert.InDelta(t, 2.0, cfg.RateLimit, 0)
+	assert.True(t, cfg.BackOffConfig.Enabled)
+	assert.Nil(t, cfg.StorageID)
+	assert.Equal(t, defaultLogs(), cfg.Logs)
+	assert.False(t, cfg.Logs.TrustMonitor.Enabled)
+	// The defaults alone are incomplete: credentials must be set.
+	assert.Error(t, confmap.Validate(cfg))
+}
