@@ -1,0 +1,155 @@
+# otelcol-duo. Needs only Go (and a C compiler for -race; without one the tests run
+# without -race). Tools are built from internal/tools/go.mod into ./bin on first use.
+#
+#   make run         build otelcol-duo and the simulator, run the demo (Ctrl-C stops it)
+#   make test        unit tests, generated-code check, end-to-end test (what CI runs)
+#   make otelcol     build ./build/otelcol-duo with ocb
+#   make generate    run mdatagen on every metadata.yaml
+#   make lint        golangci-lint (config .golangci.yml)
+#   make bench       Go benchmarks of the module
+#   make bench-e2e   end-to-end benchmarks (internal/e2e, BenchmarkE2E*)
+#   make test-faults end-to-end fault matrix (internal/e2e, TestFaults*)
+#   make fuzz        every Fuzz* target for FUZZTIME (default 5s) each
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+export GOTOOLCHAIN := local
+
+GO        ?= go
+ROOT      := $(CURDIR)
+BIN       := $(ROOT)/bin
+BUILD     := $(ROOT)/build
+TOOLS_MOD := internal/tools/go.mod internal/tools/go.sum
+
+BUILDER       := $(BIN)/builder
+MDATAGEN      := $(BIN)/mdatagen
+GOLANGCI_LINT := $(BIN)/golangci-lint
+
+OTELCOL := $(BUILD)/otelcol-duo
+DUOSIM  := $(BUILD)/duosim
+
+# -race needs cgo. RACE=auto uses it when cgo is on and the C compiler is found.
+RACE ?= auto
+ifeq ($(RACE),auto)
+  RACE_FLAG := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
+else ifeq ($(RACE),1)
+  RACE_FLAG := -race
+else
+  RACE_FLAG :=
+endif
+
+TEST_TIMEOUT ?= 15m
+E2E_TIMEOUT  ?= 20m
+GO_TEST      := $(GO) test $(RACE_FLAG) -count=1
+
+# Inputs of the distribution: the manifest, the module files and the module's non-test Go
+# sources (a superset of what the receiver links; internal/e2e's own files excluded).
+OTELCOL_INPUTS := builder-config.yaml go.mod go.sum \
+	$(shell find receiver internal -name '*.go' -not -name '*_test.go' -not -path 'internal/e2e/*' -not -path 'internal/tools/*' 2>/dev/null)
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+# ---- tools (rebuilt when the tools module changes) ------------------------------------
+
+$(BUILDER): $(TOOLS_MOD)
+	cd internal/tools && $(GO) build -o $@ go.opentelemetry.io/collector/cmd/builder
+
+$(MDATAGEN): $(TOOLS_MOD)
+	cd internal/tools && $(GO) build -o $@ go.opentelemetry.io/collector/cmd/mdatagen
+
+$(GOLANGCI_LINT): $(TOOLS_MOD)
+	cd internal/tools && $(GO) build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+.PHONY: tools
+tools: $(BUILDER) $(MDATAGEN) $(GOLANGCI_LINT) ## build every tool into ./bin
+
+# ---- build ----------------------------------------------------------------------------
+
+.PHONY: otelcol
+otelcol: $(OTELCOL) ## build ./build/otelcol-duo with ocb
+
+$(OTELCOL): $(BUILDER) $(OTELCOL_INPUTS)
+	$(BUILDER) --config builder-config.yaml
+	@touch $@
+	@ls -l $@
+
+.PHONY: duosim
+duosim: ## build ./build/duosim (the Duo Admin API simulator)
+	$(GO) build -o $(DUOSIM) ./cmd/duosim
+
+.PHONY: generate
+generate: $(MDATAGEN) ## run mdatagen on every metadata.yaml
+	@for m in $$(find receiver -name metadata.yaml); do \
+		echo "mdatagen $$m"; $(MDATAGEN) $$m; \
+	done
+
+# check-generated regenerates and fails if anything changed: the generated files must be
+# committed fresh. It needs no git: it compares content hashes before and after.
+.PHONY: check-generated
+check-generated: $(MDATAGEN) ## fail if mdatagen output is stale
+	@hashes() { find receiver -type f -not -name '*.test' -print0 | sort -z | xargs -0 sha256sum; }; \
+	before=$$(hashes); \
+	$(MAKE) --no-print-directory generate >/dev/null; \
+	after=$$(hashes); \
+	if [ "$$before" != "$$after" ]; then \
+		diff <(echo "$$before") <(echo "$$after") || true; \
+		echo "generated code was stale and has been regenerated: review and commit it" >&2; \
+		exit 1; \
+	fi; \
+	echo "generated code is up to date"
+
+# ---- run ------------------------------------------------------------------------------
+
+.PHONY: run
+run: otelcol duosim ## run the demo: simulator + otelcol-duo with examples/demo.yaml
+	OTELCOL_BIN=$(OTELCOL) DUOSIM_BIN=$(DUOSIM) ./examples/run-demo.sh
+
+# ---- tests ----------------------------------------------------------------------------
+
+.PHONY: test
+test: check-generated test-unit fuzz test-e2e ## everything CI runs
+
+FUZZTIME ?= 5s
+# fuzz runs every Fuzz* target of the module for FUZZTIME each (found with grep, so that
+# listing them compiles nothing). A failure leaves its input in the package's testdata/fuzz.
+.PHONY: fuzz
+fuzz: ## brief fuzzing: every Fuzz* target for FUZZTIME (default 5s) each
+	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' receiver internal cmd 2>/dev/null | xargs -r -n1 dirname | sort -u); do \
+		for f in $$(grep -h --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //'); do \
+			echo "fuzz ./$$dir $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+		done; \
+	done
+
+.PHONY: test-unit
+test-unit: ## go test (-race when available) over the module, end-to-end tests excluded
+	$(GO_TEST) -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: test-e2e
+test-e2e: otelcol ## end-to-end tests: TestE2E* in internal/e2e (build tag e2e)
+	OTELCOL_DUO_BIN=$(OTELCOL) $(GO_TEST) -tags e2e -timeout $(E2E_TIMEOUT) -run '^TestE2E' -v ./internal/e2e
+
+.PHONY: test-faults
+test-faults: otelcol ## end-to-end fault matrix: TestFaults* in internal/e2e (issue #5)
+	OTELCOL_DUO_BIN=$(OTELCOL) $(GO_TEST) -tags e2e -timeout $(E2E_TIMEOUT) -run '^TestFaults' -v ./internal/e2e
+
+.PHONY: bench
+bench: ## Go benchmarks over the module (no tests)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: bench-e2e
+bench-e2e: otelcol ## end-to-end benchmarks: BenchmarkE2E* in internal/e2e (issue #6)
+	OTELCOL_DUO_BIN=$(OTELCOL) $(GO) test -tags e2e -timeout $(E2E_TIMEOUT) -run '^$$' -bench '^BenchmarkE2E' -benchtime 1x -v ./internal/e2e
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## golangci-lint over the module
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: clean
+clean: ## remove ./build (binaries, ocb sources, demo data)
+	rm -rf $(BUILD)
