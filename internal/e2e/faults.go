@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
 )
@@ -293,4 +294,34 @@ func ExpectedSplit(sim *duosim.Sim, keep func(duosim.Event) bool, lts ...string)
 		}
 	}
 	return kept, other, nil
+}
+
+// DedupByUID returns a copy of ld without the records whose log.record.uid an earlier
+// record already had (what a backend that honours the semantic convention may drop), and
+// how many it dropped. Records without the attribute are all kept.
+func DedupByUID(ld plog.Logs) (plog.Logs, int) {
+	out := plog.NewLogs()
+	ld.CopyTo(out)
+	seen := map[string]bool{}
+	dropped := 0
+	rls := out.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sls.At(j).LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				v, ok := lr.Attributes().Get("log.record.uid")
+				if !ok {
+					return false
+				}
+				key := lr.EventName() + "\x00" + v.Str()
+				if seen[key] {
+					dropped++
+					return true
+				}
+				seen[key] = true
+				return false
+			})
+		}
+	}
+	return out, dropped
 }

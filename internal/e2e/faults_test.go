@@ -393,6 +393,70 @@ func TestFaultsSIGKILLBackfill(t *testing.T) {
 
 // TestFaultsStragglers: events that Duo surfaces later than delay but within window
 // arrive, once.
+// TestFaultsSIGKILLRaw kills at random points WITHOUT holding the sink: an export the sink
+// stored but whose answer the dying collector never read is delivered again after the
+// restart. That repeat is the exporter boundary's at-least-once edge, which no cursor can
+// close. The row shows its size honestly and proves the two things that matter: nothing is
+// ever missing, and every repeat carries the log.record.uid of a record already stored, so a
+// backend that de-duplicates on it ends up with every event exactly once.
+func TestFaultsSIGKILLRaw(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if v, err := strconv.ParseUint(os.Getenv("FAULTS_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	t.Logf("kill points from FAULTS_SEED=%d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	rig := newFaultsRig(t, duosim.Config{Seed: 301}, faultsKillSizes, CollectorConfig{RateLimit: 40})
+	want := rig.expected()
+	var stored []string
+	for range 10 {
+		p := rig.start()
+		time.Sleep(time.Duration(200+rng.IntN(2800)) * time.Millisecond) // a random kill point
+		if err := p.Kill(); err != nil {
+			t.Fatalf("cannot kill the collector: %v", err)
+		}
+		stored = append(stored, strconv.Itoa(rig.sink.RecordCount()))
+	}
+	last := rig.start()
+	n := want.Total()
+	WaitUntil(t, last, 4*time.Minute, func() (bool, string) {
+		got := rig.sink.RecordCount()
+		return got >= n, fmt.Sprintf("sink has %d records, want at least %d", got, n)
+	})
+	WaitRequests(t, last, rig.sim, rig.sim.Stats(), rig.cfg.Defaults().LogTypes, 3, 3*time.Minute)
+	if err := last.Stop(30 * time.Second); err != nil {
+		t.Errorf("collector did not shut down cleanly: %v", err)
+	}
+	rig.rss.Wait()
+	ld, err := rig.sink.Logs()
+	if err != nil {
+		t.Fatalf("cannot read the sink back: %v", err)
+	}
+	raw := Compare(want, Received(ld))
+	deduped, dropped := DedupByUID(ld)
+	after := Compare(want, Received(deduped))
+	ReportFaultRow(t, FaultRow{
+		Fault:    "SIGKILL at 10 random points, sink not held (raw at-least-once edge)",
+		Expected: raw.Expected, Delivered: raw.Received,
+		Missing: raw.Missing.Total(), Duplicated: raw.Duplicated.Total(),
+		PeakRSSMB: rig.rss.PeakMB(),
+		Note: fmt.Sprintf("stored at each kill: %s; %d repeats, all dropped by log.record.uid: after that %d delivered, %d duplicated",
+			strings.Join(stored, ", "), dropped, after.Received, after.Duplicated.Total()),
+	})
+	if raw.Missing.Total() != 0 || raw.Unexpected.Total() != 0 {
+		t.Errorf("raw delivery lost or invented events: %s", raw)
+	}
+	if dropped != raw.Duplicated.Total() {
+		t.Errorf("%d records were repeated but %d carried an already-seen log.record.uid", raw.Duplicated.Total(), dropped)
+	}
+	if !after.Exact() {
+		t.Errorf("after de-duplicating on log.record.uid, delivery is not exactly once: %s", after)
+	}
+	if pk := rig.rss.PeakMB(); pk <= 0 || pk > faultsMaxRSSMB() {
+		t.Errorf("peak RSS %.1f MB, want within (0, %.0f] MB", pk, faultsMaxRSSMB())
+	}
+}
+
 func TestFaultsStragglers(t *testing.T) {
 	straggle := faultsDuration("FAULTS_STRAGGLE", 20*time.Second)
 	// A pull at N reads [N-delay-window, N-delay] = [N-12s, N-2s]; a straggler of time t
