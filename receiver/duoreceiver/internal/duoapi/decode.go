@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -16,10 +17,10 @@ import (
 )
 
 // Decoding is lenient (API.md 6.12, 6.13): Duo adds fields and changes their types, so a
-// page is never decoded into maps or structs. The body is validated once with json.Valid,
-// then a small structural scanner walks the envelope, hands out each record as a slice of
-// the body (Record.Raw aliases the page's buffer) and reads only the few members that
-// give the record's time and id.
+// page is never decoded into maps or structs. One walk over the body checks its JSON
+// syntax as json.Valid would (valid.go), finds the envelope's members, hands out each
+// record as a slice of the body (Record.Raw aliases the page's buffer) and reads only the
+// few members that give the record's time and id.
 
 // envelope is the top level of every answer (API.md 1.3, 1.4). The byte slices alias the
 // body.
@@ -39,7 +40,7 @@ var (
 
 func decodeEnvelope(body []byte) (envelope, error) {
 	var env envelope
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		return env, errNotJSON
 	}
 	i := skipWS(body, 0)
@@ -89,44 +90,88 @@ func listKey(lt LogType) string {
 
 func isV1(lt LogType) bool { return lt == Administrator || lt == OfflineEnrollment }
 
+// DecodePage decodes one 200 answer of a log endpoint of type lt exactly as Fetch does for
+// each page it reads: Records alias body, with their Time and ID. Next carries the page's
+// next_offset when it has one; it is always nil for the v1 endpoints, whose position
+// depends on the window being read (Fetch works it out). A stat of FAIL gives an
+// *APIError. It is for tools and benchmarks that hold a page's body; Fetch is the client.
+func DecodePage(lt LogType, body []byte) (Page, error) {
+	path, ok := paths[lt]
+	if !ok {
+		return Page{}, fmt.Errorf("duo api: unknown log type %q", string(lt))
+	}
+	pd, err := decodePage(lt, path, body)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Records: pd.records}
+	if pd.next != "" && !isV1(lt) {
+		p.Next = &Position{Offset: pd.next}
+	}
+	return p, nil
+}
+
 // decodePage decodes one 200 answer of log type lt. A stat of FAIL gives an *APIError, a
 // body that is not the expected envelope a *decodeError.
+//
+// It is one pass over the body: the walk that finds the envelope's members and each
+// record's end, id and time also checks the JSON syntax of every byte (the same checks as
+// validJSON, so a body json.Valid refuses is refused here too), and records are taken
+// out while it goes. Members that matter only once stat is known (the response's shape)
+// are noted and judged after the walk.
 func decodePage(lt LogType, path string, body []byte) (pageData, error) {
 	var pd pageData
-	env, err := decodeEnvelope(body)
-	if err != nil {
-		return pd, &decodeError{path: path, msg: err.Error()}
+	ps := pageScan{lt: lt, want: listKey(lt), pd: &pd}
+	var env envelope
+	start := skipWS(body, 0)
+	if start >= len(body) || body[start] != '{' {
+		msg := errNotJSON.Error()
+		if validJSON(body) {
+			msg = errNotObject.Error()
+		}
+		return pd, &decodeError{path: path, msg: msg}
+	}
+	end := walkObject(body, start, 1, func(key []byte, v int) int {
+		if keyIs(key, "response") {
+			e := ps.response(body, v)
+			if e >= 0 {
+				env.response = body[v:e]
+			}
+			return e
+		}
+		e := validValue(body, v, 2)
+		if e < 0 {
+			return e
+		}
+		val := body[v:e]
+		switch {
+		case keyIs(key, "stat"):
+			env.stat, _ = stringValue(val)
+		case keyIs(key, "metadata"):
+			env.metadata = val
+		case keyIs(key, "code"):
+			env.code = intValue(val)
+		case keyIs(key, "message"):
+			env.message, _ = stringValue(val)
+		case keyIs(key, "message_detail"):
+			env.detail, _ = stringValue(val)
+		}
+		return e
+	})
+	if end < 0 || skipWS(body, end) != len(body) {
+		return pageData{}, &decodeError{path: path, msg: errNotJSON.Error()}
 	}
 	if err := checkStat(env, path); err != nil {
-		return pd, err
+		return pageData{}, err
 	}
-	var list, meta []byte
-	resp := env.response
 	switch {
-	case len(resp) == 0 || resp[0] == 'n': // absent or null: nothing in the window
-	case resp[0] == '[': // v1: a bare array (API.md 1.3)
-		list = resp
-	case resp[0] == '{': // v2 and Trust Monitor: {<list>: [...], metadata: {...}}
-		want := listKey(lt)
-		objectMembers(resp, 0, func(key, v []byte) bool {
-			switch {
-			case keyIs(key, want):
-				list = v
-			case keyIs(key, "metadata"):
-				meta = v
-			}
-			return true
-		})
-	default:
-		return pd, &decodeError{path: path, msg: "response is neither an object nor an array"}
-	}
-	if len(list) > 0 && list[0] != '[' {
-		if list[0] != 'n' {
-			return pd, &decodeError{path: path, msg: "record list is not an array"}
-		}
-		list = nil
+	case ps.respNotContainer:
+		return pageData{}, &decodeError{path: path, msg: "response is neither an object nor an array"}
+	case ps.listNotArray:
+		return pageData{}, &decodeError{path: path, msg: "record list is not an array"}
 	}
 	// /users-style answers carry metadata beside response (API.md 1.3); accept either.
+	meta := ps.meta
 	if len(meta) == 0 {
 		meta = env.metadata
 	}
@@ -138,37 +183,88 @@ func decodePage(lt LogType, path string, body []byte) (pageData, error) {
 			return true
 		})
 	}
-	if len(list) == 0 {
-		return pd, nil
-	}
-	var ids *v1IDs
-	if isV1(lt) {
-		ids = &v1IDs{}
-	}
-	pd.records = make([]Record, 0, 64)
-	// One pass: each record's members are read while its end is found.
-	for i := 1; ; {
-		i = skipWS(list, i)
-		if i >= len(list) || list[i] == ']' {
-			break
-		}
-		if list[i] == ',' {
-			i++
-			continue
-		}
-		if list[i] != '{' {
-			pd.skipped++
-			i = skipValue(list, i)
-			continue
-		}
-		r, end := extract(lt, list, i)
-		if ids != nil {
+	if isV1(lt) && len(pd.records) > 0 {
+		ids := &v1IDs{}
+		for i := range pd.records {
+			r := &pd.records[i]
 			r.ID = ids.id(r.Raw, r.Time)
 		}
-		pd.records = append(pd.records, r)
-		i = end
 	}
 	return pd, nil
+}
+
+// pageScan holds what the walk of one page has found in its response member. Of repeated
+// members the last one counts, as everywhere in this package.
+type pageScan struct {
+	lt   LogType
+	want string // the member holding the records (listKey)
+	pd   *pageData
+	meta []byte // the response object's metadata
+	// respNotContainer: response is neither an object, an array nor null.
+	respNotContainer bool
+	// listNotArray: the record list is neither an array nor null.
+	listNotArray bool
+}
+
+// response walks the response member's value at d[v] (envelope depth 1) and returns the
+// index just past it, or -1 where the JSON is invalid.
+func (ps *pageScan) response(d []byte, v int) int {
+	ps.pd.records, ps.pd.skipped, ps.meta = ps.pd.records[:0], 0, nil
+	ps.respNotContainer, ps.listNotArray = false, false
+	if v >= len(d) {
+		return -1
+	}
+	switch d[v] {
+	case '[': // v1: a bare array (API.md 1.3)
+		return ps.list(d, v, 2)
+	case '{': // v2 and Trust Monitor: {<list>: [...], metadata: {...}}
+		return walkObject(d, v, 2, func(key []byte, u int) int {
+			if keyIs(key, ps.want) {
+				ps.pd.records, ps.pd.skipped, ps.listNotArray = ps.pd.records[:0], 0, false
+				if u < len(d) && d[u] == '[' {
+					return ps.list(d, u, 3)
+				}
+				e := validValue(d, u, 3)
+				ps.listNotArray = e >= 0 && d[u] != 'n'
+				return e
+			}
+			e := validValue(d, u, 3)
+			if e >= 0 && keyIs(key, "metadata") {
+				ps.meta = d[u:e]
+			}
+			return e
+		})
+	case 'n': // null: nothing in the window
+		return validValue(d, v, 2)
+	}
+	e := validValue(d, v, 2)
+	ps.respNotContainer = e >= 0
+	return e
+}
+
+// list walks the record array at d[i] == '[' at nesting depth, keeping each object as a
+// record; other elements are counted in skipped.
+func (ps *pageScan) list(d []byte, i, depth int) int {
+	if ps.pd.records == nil {
+		// Sized from the list's bytes (Duo's records run from about 250 bytes to a few
+		// kilobytes) so that a full page does not regrow the slice; a page holds at most
+		// 1000 records (API.md 1.6). A wrong guess costs only a regrow.
+		ps.pd.records = make([]Record, 0, min(max((len(d)-i)/128, 16), 1000))
+	}
+	return walkArray(d, i, depth, func(u int) int {
+		if u >= len(d) || d[u] != '{' {
+			e := validValue(d, u, depth+1)
+			if e >= 0 {
+				ps.pd.skipped++
+			}
+			return e
+		}
+		r, e := extract(ps.lt, d, u, depth+1)
+		if e >= 0 {
+			ps.pd.records = append(ps.pd.records, r)
+		}
+		return e
+	})
 }
 
 // checkStat turns a stat other than OK into an error. An answer without stat but with a
@@ -190,9 +286,10 @@ func checkStat(env envelope, path string) error {
 	return &APIError{Status: 200, Code: env.code, Message: msg, Detail: env.detail, Path: path}
 }
 
-// extract reads the record object at d[start] == '{': its Raw, and its Time and ID from
-// the members that carry them (API.md 1.5, 3). It returns the index just past the object.
-func extract(lt LogType, d []byte, start int) (Record, int) {
+// extract reads the record object at d[start] == '{', which opens nesting level depth:
+// its Raw, and its Time and ID from the members that carry them (API.md 1.5, 3). It
+// returns the index just past the object, or -1 if the object is not valid JSON.
+func extract(lt LogType, d []byte, start, depth int) (Record, int) {
 	var r Record
 	var (
 		isoTS  []byte // isotimestamp or ts
@@ -211,8 +308,12 @@ func extract(lt LogType, d []byte, start int) (Record, int) {
 	case TrustMonitor:
 		idKey, isoKey, numKey = "sekey", "", "surfaced_timestamp"
 	}
-	end := objectMembers(d, start, func(key, v []byte) bool {
-		switch {
+	end := walkObject(d, start, depth, func(key []byte, i int) int {
+		e := validValue(d, i, depth+1)
+		if e < 0 {
+			return e
+		}
+		switch v := d[i:e]; {
 		case idKey != "" && keyIs(key, idKey):
 			r.ID = scalarText(v)
 		case isoKey != "" && keyIs(key, isoKey):
@@ -220,8 +321,11 @@ func extract(lt LogType, d []byte, start int) (Record, int) {
 		case numKey != "" && keyIs(key, numKey):
 			numTS = v
 		}
-		return true
+		return e
 	})
+	if end < 0 {
+		return Record{}, -1
+	}
 	r.Raw = d[start:end]
 	switch lt {
 	case Authentication:
@@ -252,38 +356,50 @@ func extract(lt LogType, d []byte, start int) (Record, int) {
 // second's records again from the first, so the numbering is stable across pages.
 type v1IDs struct {
 	buf  []byte
-	seen map[string]int
+	seen map[v1Key]int
+}
+
+// v1Key is a record's second and content hash: the group its occurrence number counts in.
+type v1Key struct {
+	sec int64
+	sum [16]byte
 }
 
 func (v *v1IDs) id(raw []byte, t time.Time) string {
 	v.buf = compact(v.buf[:0], raw)
-	sum := sha256.Sum256(v.buf)
-	h := hex.EncodeToString(sum[:16])
+	full := sha256.Sum256(v.buf)
+	k := v1Key{sec: t.Unix()}
+	copy(k.sum[:], full[:16])
 	if v.seen == nil {
-		v.seen = make(map[string]int)
+		v.seen = make(map[v1Key]int)
 	}
-	key := strconv.FormatInt(t.Unix(), 10) + "/" + h
-	n := v.seen[key]
-	v.seen[key] = n + 1
-	return h + "#" + strconv.Itoa(n)
+	n := v.seen[k]
+	v.seen[k] = n + 1
+	// One allocation: the hex of the hash, '#', the occurrence number.
+	var b [32 + 1 + 20]byte
+	id := hex.AppendEncode(b[:0], k.sum[:])
+	id = append(id, '#')
+	id = strconv.AppendInt(id, int64(n), 10)
+	return string(id)
 }
 
 // compact appends raw (valid JSON) to dst without the whitespace between tokens.
 func compact(dst, raw []byte) []byte {
+	// Runs between whitespace are copied whole: a compact record is one run.
+	run := 0
 	for i := 0; i < len(raw); {
-		switch c := raw[i]; c {
+		switch raw[i] {
 		case ' ', '\t', '\n', '\r':
+			dst = append(dst, raw[run:i]...)
 			i++
+			run = i
 		case '"':
-			j := skipString(raw, i)
-			dst = append(dst, raw[i:j]...)
-			i = j
+			i = skipString(raw, i)
 		default:
-			dst = append(dst, c)
 			i++
 		}
 	}
-	return dst
+	return append(dst, raw[run:]...)
 }
 
 // decodeSummary decodes /admin/v1/info/summary (API.md 3.7): every numeric member of
@@ -569,8 +685,12 @@ func keyIs(key []byte, name string) bool {
 		return false
 	}
 	inner := key[1 : len(key)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
+	switch {
+	case len(inner) == len(name):
+		// An escape would make the token longer than the text it stands for.
 		return string(inner) == name
+	case len(inner) < len(name) || bytes.IndexByte(inner, '\\') < 0:
+		return false
 	}
 	s, ok := stringValue(key)
 	return ok && s == name

@@ -247,6 +247,9 @@ func fuzzPage(f *testing.F, lt LogType, seeds ...string) {
 		orig := bytes.Clone(body)
 		pd, err := decodePage(lt, Path(lt), body)
 		assert.Equal(t, orig, body, "the body is not modified")
+		if !json.Valid(body) {
+			require.Error(t, err, "a body json.Valid refuses is refused")
+		}
 		if err != nil {
 			return
 		}

@@ -102,8 +102,22 @@ func finish(lr plog.LogRecord, logType, name string, body pcommon.Map, eventTime
 	lr.SetSeverityNumber(sev)
 	lr.SetSeverityText(text)
 	attrs := lr.Attributes()
-	attrs.EnsureCapacity(16)
+	attrs.EnsureCapacity(attrCapacity(logType))
 	setAttributes(attrs, logType, body)
+}
+
+// attrCapacity is about the most attributes a record of the type gets, so that the
+// attribute slice is allocated once at its final size rather than regrown.
+func attrCapacity(logType string) int {
+	switch logType {
+	case logAuthentication:
+		return 32
+	case logActivity:
+		return 28
+	case logTrustMonitor:
+		return 40
+	}
+	return 8
 }
 
 func removeLast(lrs plog.LogRecordSlice) {
