@@ -182,9 +182,9 @@ func TestHostileRecords(t *testing.T) {
 	require.Equal(t, "caf\uFFFD \uFFFD\uFFFD", latin1.Str(), "bytes that are not UTF-8 must become U+FFFD")
 	require.Equal(t, 8, sink.LogRecordCount(), "every record above exactly once")
 
-	// The deep record is a counted, logged drop; the non-objects a logged skip.
+	// The deep record and the five non-objects are counted, logged drops.
 	metadatatest.AssertEqualDuoReceiverRecordsUndecodable(t, tt, []metricdata.DataPoint[int64]{
-		{Attributes: attribute.NewSet(attribute.String(attrLogType, string(duoapi.Authentication))), Value: 1},
+		{Attributes: attribute.NewSet(attribute.String(attrLogType, string(duoapi.Authentication))), Value: 6},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	drops := logs.FilterMessage("dropping a record that cannot be decoded").All()
 	require.Len(t, drops, 1)

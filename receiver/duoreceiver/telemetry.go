@@ -73,6 +73,12 @@ func (t *receiverTelemetry) SkippedSecond(lt duoapi.LogType, _ int64) {
 	t.tb.DuoReceiverV1SecondsSkipped.Add(context.Background(), 1, t.logType(lt))
 }
 
+// SkippedRecords counts page elements the client left out because they were not JSON
+// objects: records dropped as undecodable, like those the mapping cannot decode.
+func (t *receiverTelemetry) SkippedRecords(lt duoapi.LogType, n int) {
+	t.tb.DuoReceiverRecordsUndecodable.Add(context.Background(), int64(n), t.logType(lt))
+}
+
 func (t *receiverTelemetry) records(lt duoapi.LogType, received, duplicates, undecodable int) {
 	ctx, attrs := context.Background(), t.logType(lt)
 	t.tb.DuoReceiverRecordsReceived.Add(ctx, int64(received), attrs)

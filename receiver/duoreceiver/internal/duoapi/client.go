@@ -48,6 +48,9 @@ type Observer interface {
 	// SkippedSecond reports a v1 second stepped over because one page of 1000 rows was all
 	// in it: events past the first 1000 of that second cannot be read (API.md 4.2).
 	SkippedSecond(lt LogType, second int64)
+	// SkippedRecords reports list elements of a page that were not JSON objects and so
+	// were left out (a record Duo sent that nothing can be made of).
+	SkippedRecords(lt LogType, n int)
 }
 
 // Config configures a Client.

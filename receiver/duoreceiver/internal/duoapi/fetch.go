@@ -218,6 +218,9 @@ func (c *Client) getPage(ctx context.Context, lt LogType, path string, params ma
 	if pd.skipped > 0 {
 		c.logger.Warn("duo log page held elements that are not objects, skipped them",
 			zap.String("log_type", string(lt)), zap.Int("skipped", pd.skipped))
+		if c.observer != nil {
+			c.observer.SkippedRecords(lt, pd.skipped)
+		}
 	}
 	return pd, nil
 }

@@ -567,3 +567,25 @@ func TestRequestQueryIsCanonical(t *testing.T) {
 	params := url.Values{"b": {"x y"}, "a": {"1/2"}}
 	assert.Equal(t, "a=1%2F2&b=x%20y", canonParams(params))
 }
+
+// Elements of a record list that are not JSON objects are left out, logged, and reported
+// to the Observer so the receiver counts them as dropped records.
+func TestFetchReportsSkippedRecords(t *testing.T) {
+	start := time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
+	rec := func(id string, at time.Time) string {
+		return fmt.Sprintf(`{"txid":%q,"timestamp":%d,"isotimestamp":%q}`, id, at.Unix(), at.Format("2006-01-02T15:04:05.000000+00:00"))
+	}
+	tc := newTestClient(t, signed(t, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, 200, `{"stat":"OK","response":{"authlogs":[`+
+			rec("a", start.Add(time.Second))+`,7,"text",null,[1],`+rec("b", start.Add(2*time.Second))+
+			`],"metadata":{"next_offset":null}}}`)
+	}), nil)
+	pages, err := collect(t, tc.Client, Authentication, Window{Start: start, End: start.Add(time.Minute)})
+	require.NoError(t, err)
+	require.Len(t, pages, 1)
+	require.Len(t, pages[0].Records, 2)
+	tc.rec.mu.Lock()
+	defer tc.rec.mu.Unlock()
+	require.Equal(t, 4, tc.rec.skippedRecords)
+	require.Len(t, tc.logs.FilterMessage("duo log page held elements that are not objects, skipped them").All(), 1)
+}

@@ -30,10 +30,11 @@ const (
 
 // recorder is an Observer that keeps what it is told.
 type recorder struct {
-	mu       sync.Mutex
-	requests []recordedRequest
-	waits    []time.Duration
-	skipped  []int64
+	mu             sync.Mutex
+	requests       []recordedRequest
+	waits          []time.Duration
+	skipped        []int64
+	skippedRecords int
 }
 
 type recordedRequest struct {
@@ -52,6 +53,12 @@ func (r *recorder) RateLimitWait(_ LogType, wait time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.waits = append(r.waits, wait)
+}
+
+func (r *recorder) SkippedRecords(_ LogType, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.skippedRecords += n
 }
 
 func (r *recorder) SkippedSecond(_ LogType, second int64) {
