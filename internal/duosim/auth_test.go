@@ -316,7 +316,7 @@ func TestOverHTTP(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || env.Stat != "OK" || len(env.Response.Authlogs) != 50 {
+	if resp.StatusCode != http.StatusOK || env.Stat != "OK" || len(env.Response.Authlogs) != 50 {
 		t.Fatalf("status %d stat %q records %d", resp.StatusCode, env.Stat, len(env.Response.Authlogs))
 	}
 	if _, err := http.ParseTime(resp.Header.Get("Date")); err != nil {

@@ -189,10 +189,10 @@ func (p *pools) ip(g *rng) (string, bool) {
 // or only the country.
 func appendLocation(b []byte, g *rng) []byte {
 	pl := pick(g, places)
-	switch x := g.intn(10); {
-	case x == 0:
+	switch g.intn(10) {
+	case 0:
 		return append(b, `{"city":null,"country":null,"state":null}`...)
-	case x == 1:
+	case 1:
 		b = append(b, `{"city":null,"country":`...)
 		b = appendString(b, pl.country)
 		return append(b, `,"state":null}`...)

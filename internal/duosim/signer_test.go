@@ -9,7 +9,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"hash"
 	"net/http"
 	"net/url"
 	"sort"
@@ -71,7 +70,7 @@ func (sg signer) sign(req *http.Request, date time.Time, body []byte) {
 	}
 	canon := ds + "\n" + strings.ToUpper(req.Method) + "\n" + strings.ToLower(host) + "\n" +
 		req.URL.Path + "\n" + testCanonParams(req.URL.Query())
-	var h func() hash.Hash = sha512.New
+	h := sha512.New
 	switch sg.mode {
 	case signV2SHA1:
 		h = sha1.New
