@@ -139,15 +139,7 @@ type TimedSim struct {
 // StartTimedSim starts a simulator like StartSim, timing the first request to path.
 func StartTimedSim(tb testing.TB, cfg duosim.Config, path string) *TimedSim {
 	tb.Helper()
-	if cfg.Host == "" {
-		cfg.Host = duosim.DefaultHost
-	}
-	if cfg.IntegrationKey == "" {
-		cfg.IntegrationKey = duosim.DefaultIntegrationKey
-	}
-	if cfg.SecretKey == "" {
-		cfg.SecretKey = duosim.DefaultSecretKey
-	}
+	cfg = withCredentials(cfg)
 	ts := &TimedSim{path: path}
 	sim := duosim.New(cfg)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

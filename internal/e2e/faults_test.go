@@ -187,6 +187,24 @@ func (r *faultsRig) killHolding(p *Process) int {
 	return held
 }
 
+// retryLines counts the collector's "retrying duo request" log lines that name any of
+// causes.
+func retryLines(p *Process, causes ...string) int {
+	n := 0
+	for _, line := range strings.Split(p.Log(), "\n") {
+		if !strings.Contains(line, "retrying duo request") {
+			continue
+		}
+		for _, c := range causes {
+			if strings.Contains(line, c) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
 func statusCount(st duosim.Stats, status int) int {
 	n := 0
 	for _, byStatus := range st.Requests {
@@ -254,13 +272,7 @@ func TestFaultsAPI(t *testing.T) {
 			// Debug: the client logs each retry (and its cause) at debug level.
 			cfg: CollectorConfig{ReceiverExtraYAML: "    timeout: 2s", LogLevel: "debug"},
 			check: func(t *testing.T, _ *SimServer, p *Process) string {
-				n := 0
-				for _, line := range strings.Split(p.Log(), "\n") {
-					if strings.Contains(line, "retrying duo request") &&
-						(strings.Contains(line, "Client.Timeout") || strings.Contains(line, "deadline exceeded")) {
-						n++
-					}
-				}
+				n := retryLines(p, "Client.Timeout", "deadline exceeded")
 				if n == 0 {
 					t.Error("the collector log shows no request timing out")
 				}
@@ -273,12 +285,7 @@ func TestFaultsAPI(t *testing.T) {
 			sim:   duosim.Config{Faults: duosim.Faults{PTruncate: 0.3}},
 			cfg:   CollectorConfig{LogLevel: "debug"},
 			check: func(t *testing.T, _ *SimServer, p *Process) string {
-				n := 0
-				for _, line := range strings.Split(p.Log(), "\n") {
-					if strings.Contains(line, "retrying duo request") && strings.Contains(line, "failed to decode response") {
-						n++
-					}
-				}
+				n := retryLines(p, "failed to decode response")
 				if n == 0 {
 					t.Error("the collector log shows no undecodable (truncated) answer")
 				}

@@ -38,6 +38,19 @@ type SimServer struct {
 // take the simulator's defaults.
 func StartSim(tb testing.TB, cfg duosim.Config) *SimServer {
 	tb.Helper()
+	cfg = withCredentials(cfg)
+	sim := duosim.New(cfg)
+	srv := httptest.NewServer(sim)
+	tb.Cleanup(srv.Close)
+	return &SimServer{
+		Sim: sim, Server: srv, URL: srv.URL,
+		Host: cfg.Host, IntegrationKey: cfg.IntegrationKey, SecretKey: cfg.SecretKey,
+	}
+}
+
+// withCredentials fills cfg's empty host and credentials with the simulator's defaults,
+// so that the collector config rendered from a SimServer signs what the simulator expects.
+func withCredentials(cfg duosim.Config) duosim.Config {
 	if cfg.Host == "" {
 		cfg.Host = duosim.DefaultHost
 	}
@@ -47,13 +60,7 @@ func StartSim(tb testing.TB, cfg duosim.Config) *SimServer {
 	if cfg.SecretKey == "" {
 		cfg.SecretKey = duosim.DefaultSecretKey
 	}
-	sim := duosim.New(cfg)
-	srv := httptest.NewServer(sim)
-	tb.Cleanup(srv.Close)
-	return &SimServer{
-		Sim: sim, Server: srv, URL: srv.URL,
-		Host: cfg.Host, IntegrationKey: cfg.IntegrationKey, SecretKey: cfg.SecretKey,
-	}
+	return cfg
 }
 
 // SinkServer is a durable OTLP/HTTP sink served on 127.0.0.1.
