@@ -425,10 +425,20 @@ func TestFaultsSIGKILLRaw(t *testing.T) {
 		stored = append(stored, strconv.Itoa(rig.sink.RecordCount()))
 	}
 	last := rig.start()
-	n := want.Total()
+	// Repeats inflate the sink's raw count, so wait for every event by distinct uid: a
+	// raw count reaches the total while a backlog is still being read.
+	seenCount, missing := -1, want.Total()
 	WaitUntil(t, last, 4*time.Minute, func() (bool, string) {
-		got := rig.sink.RecordCount()
-		return got >= n, fmt.Sprintf("sink has %d records, want at least %d", got, n)
+		if c := rig.sink.RecordCount(); c != seenCount {
+			seenCount = c
+			ld, err := rig.sink.Logs()
+			if err != nil {
+				return false, fmt.Sprintf("cannot read the sink: %v", err)
+			}
+			deduped, _ := DedupByUID(ld)
+			missing = Compare(want, Received(deduped)).Missing.Total()
+		}
+		return missing == 0, fmt.Sprintf("sink has %d records; %d events not yet delivered", seenCount, missing)
 	})
 	WaitRequests(t, last, rig.sim, rig.sim.Stats(), rig.cfg.Defaults().LogTypes, 3, 3*time.Minute)
 	if err := last.Stop(30 * time.Second); err != nil {
