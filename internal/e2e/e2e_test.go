@@ -106,10 +106,14 @@ func TestE2ESIGKILLMidBackfill(t *testing.T) {
 	// to store their cursors (a bbolt write): that ack-to-cursor step is the receiver's
 	// at-least-once window, which this test does not aim at.
 	sink.Hold()
+	// Held > 0: an export is in flight and will never be stored. Busy == 0: every export
+	// that got past the gate before the Hold has been stored and answered.
 	WaitUntil(t, first, time.Minute, func() (bool, string) {
-		return sink.Held() > 0, "no export reached the held sink"
+		return sink.Held() > 0 && sink.Busy() == 0, "no export reached the held sink, or one is still being stored"
 	})
-	time.Sleep(500 * time.Millisecond) // settling time, not an assertion
+	// Two seconds, not less: on a loaded 2-core CI machine a cursor save can take several
+	// hundred milliseconds.
+	time.Sleep(2 * time.Second) // settling time, not an assertion
 	if err := first.Kill(); err != nil {
 		t.Fatalf("cannot kill the collector: %v", err)
 	}

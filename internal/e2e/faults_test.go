@@ -223,10 +223,10 @@ func (r *faultsRig) killHolding(p *Process) int {
 	r.sink.Hold()
 	defer r.sink.Release()
 	deadline := time.Now().Add(3 * time.Second)
-	for r.sink.Held() == 0 && time.Now().Before(deadline) {
+	for (r.sink.Held() == 0 || r.sink.Busy() > 0) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond) // polling, not an assertion
 	}
-	time.Sleep(300 * time.Millisecond) // settling time, not an assertion
+	time.Sleep(time.Second) // settling time for cursor saves after the last answers, not an assertion
 	held := r.sink.Held()
 	if err := p.Kill(); err != nil {
 		r.t.Fatalf("cannot kill the collector: %v", err)

@@ -68,6 +68,7 @@ type Sink struct {
 	delay      time.Duration
 	gate       chan struct{} // nil = open; else requests wait until it is closed
 	held       int           // requests waiting at the gate
+	busy       int           // requests past the gate, being stored or answered
 }
 
 // Open opens (creating it if needed) the file at path and returns a sink that appends to
@@ -172,6 +173,15 @@ func (s *Sink) Held() int {
 	return s.held
 }
 
+// Busy returns the number of requests past the gate that are being stored or answered.
+// A test that stops a sender with Hold waits for Held() > 0 and Busy() == 0: then every
+// request the sender made before the Hold has been answered, and every later one waits.
+func (s *Sink) Busy() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.busy
+}
+
 // Stats returns a snapshot of the counters.
 func (s *Sink) Stats() Stats {
 	s.mu.Lock()
@@ -229,6 +239,8 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	gate := s.gate
 	if gate != nil {
 		s.held++
+	} else {
+		s.busy++
 	}
 	s.mu.Unlock()
 	if gate != nil {
@@ -238,11 +250,19 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.held--
+		if r.Context().Err() == nil {
+			s.busy++
+		}
 		s.mu.Unlock()
 		if r.Context().Err() != nil {
 			return
 		}
 	}
+	defer func() {
+		s.mu.Lock()
+		s.busy--
+		s.mu.Unlock()
+	}()
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		select {

@@ -323,3 +323,29 @@ func TestHoldRelease(t *testing.T) {
 		})
 	}
 }
+
+// A request already past the gate when Hold is called is still stored and answered; Busy
+// shows it until then, so that a test stopping a sender knows when nothing is in progress.
+func TestBusyCoversRequestsPastTheGate(t *testing.T) {
+	s, srv := newSink(t)
+	s.SetDelay(300 * time.Millisecond)
+	body, err := plogotlp.NewExportRequestFromLogs(testLogs(t, 2, "b")).MarshalProto()
+	require.NoError(t, err)
+	result := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(srv.URL+LogsPath, contentTypeProto, bytes.NewReader(body)) //nolint:noctx // a test request
+		if err != nil {
+			result <- 0
+			return
+		}
+		resp.Body.Close()
+		result <- resp.StatusCode
+	}()
+	require.Eventually(t, func() bool { return s.Busy() == 1 }, 5*time.Second, 5*time.Millisecond)
+	s.Hold()
+	defer s.Release()
+	assert.Equal(t, 0, s.Held(), "a request past the gate is not held")
+	assert.Equal(t, http.StatusOK, <-result)
+	require.Eventually(t, func() bool { return s.Busy() == 0 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, 2, s.RecordCount(), "the request past the gate was stored")
+}
