@@ -419,15 +419,23 @@ func TestFaultsSinkRefusal(t *testing.T) {
 		fmt.Sprintf("%d exports refused; %d of %d records stored before the refusal", refused, atRefusal, d.Expected))
 }
 
-// TestFaultsSIGKILLBackfill kills the collector with SIGKILL at ten random points of a
-// large backfill, restarting it on the same storage each time.
-func TestFaultsSIGKILLBackfill(t *testing.T) {
+// killPoints returns the random source of a kill row's kill points: seeded from
+// FAULTS_SEED when it is set (to replay a run), else from the clock, and logged either way.
+// stream keeps the rows' sequences apart under one seed.
+func killPoints(t *testing.T, stream uint64) *rand.Rand {
+	t.Helper()
 	seed := uint64(time.Now().UnixNano())
 	if v, err := strconv.ParseUint(os.Getenv("FAULTS_SEED"), 10, 64); err == nil {
 		seed = v
 	}
 	t.Logf("kill points from FAULTS_SEED=%d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	return rand.New(rand.NewPCG(seed, stream))
+}
+
+// TestFaultsSIGKILLBackfill kills the collector with SIGKILL at ten random points of a
+// large backfill, restarting it on the same storage each time.
+func TestFaultsSIGKILLBackfill(t *testing.T) {
+	rng := killPoints(t, 0)
 	// 40 requests a minute per endpoint: each run pulls a page or two per log type.
 	rig := newFaultsRig(t, duosim.Config{Seed: 300}, faultsKillSizes, CollectorConfig{RateLimit: 40})
 	want := rig.expected()
@@ -448,8 +456,6 @@ func TestFaultsSIGKILLBackfill(t *testing.T) {
 		fmt.Sprintf("stored at each kill: %s; %d kills with an export in flight", strings.Join(stored, ", "), inFlight))
 }
 
-// TestFaultsStragglers: events that Duo surfaces later than delay but within window
-// arrive, once.
 // TestFaultsSIGKILLRaw kills at random points WITHOUT holding the sink: an export the sink
 // stored but whose answer the dying collector never read is delivered again after the
 // restart. That repeat is the exporter boundary's at-least-once edge, which no cursor can
@@ -457,12 +463,7 @@ func TestFaultsSIGKILLBackfill(t *testing.T) {
 // ever missing, and every repeat carries the log.record.uid of a record already stored, so a
 // backend that de-duplicates on it ends up with every event exactly once.
 func TestFaultsSIGKILLRaw(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	if v, err := strconv.ParseUint(os.Getenv("FAULTS_SEED"), 10, 64); err == nil {
-		seed = v
-	}
-	t.Logf("kill points from FAULTS_SEED=%d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := killPoints(t, 1)
 	rig := newFaultsRig(t, duosim.Config{Seed: 301}, faultsKillSizes, CollectorConfig{RateLimit: 40})
 	want := rig.expected()
 	var stored []string
@@ -480,6 +481,8 @@ func TestFaultsSIGKILLRaw(t *testing.T) {
 		"stored at each kill: "+strings.Join(stored, ", "))
 }
 
+// TestFaultsStragglers: events that Duo surfaces later than delay but within window
+// arrive, once.
 func TestFaultsStragglers(t *testing.T) {
 	straggle := faultsDuration("FAULTS_STRAGGLE", 20*time.Second)
 	// A pull at N reads [N-delay-window, N-delay] = [N-12s, N-2s]; a straggler of time t
