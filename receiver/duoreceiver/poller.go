@@ -30,12 +30,6 @@ type poller struct {
 // errConsume marks a refusal by the next consumer, as opposed to API trouble.
 var errConsume = errors.New("next consumer refused the logs")
 
-// isV1 tells the v1 endpoints, which take mintime in whole seconds and have no maxtime
-// (API.md 1.5, 4.2), from the millisecond-precise ones.
-func isV1(lt duoapi.LogType) bool {
-	return lt == duoapi.Administrator || lt == duoapi.OfflineEnrollment
-}
-
 // load reads the stored state. A missing or unreadable one starts from initial_lookback,
 // which is saved at once so that a failing first pull does not push the start forward.
 func (p *poller) load(ctx context.Context) {
@@ -262,7 +256,7 @@ func (p *poller) deliver(ctx context.Context, page duoapi.Page, keepAfter time.T
 // have whole-second times and whose mintime is in seconds, the end's second, re-read and
 // de-duplicated, so that events of that second surfacing late are not lost (API.md 4.2).
 func (p *poller) cursorAfter(end time.Time) time.Time {
-	if isV1(p.lt) {
+	if p.lt.V1() {
 		return end.Truncate(time.Second)
 	}
 	return end.Add(time.Millisecond)

@@ -156,7 +156,7 @@ func newSimRig(t *testing.T) *simRig {
 func (rig *simRig) backfill(now time.Time) {
 	for _, lt := range duosim.LogTypes() {
 		rig.sim.Backfill(lt, simBackfill, now.Add(-2*time.Hour), now.Add(-10*time.Second))
-		if isV1(duoapi.LogType(lt)) {
+		if duoapi.LogType(lt).V1() {
 			rig.sim.Twins(lt, 3, now.Add(-30*time.Minute))
 		}
 	}
@@ -167,7 +167,7 @@ func (rig *simRig) backfill(now time.Time) {
 // catches it.
 func (rig *simRig) stragglers(now time.Time) {
 	for _, lt := range duosim.LogTypes() {
-		if !isV1(duoapi.LogType(lt)) {
+		if !duoapi.LogType(lt).V1() {
 			rig.sim.Straggler(lt, now.Add(-500*time.Millisecond), now.Add(time.Second))
 		}
 	}

@@ -23,6 +23,10 @@ const (
 	TrustMonitor      LogType = "trust_monitor"      // GET /admin/v1/trust_monitor/events
 )
 
+// V1 reports whether lt is served by a v1 endpoint (administrator, offline enrollment):
+// mintime in whole seconds, no maxtime, no cursor, records without an id (API.md 1.5, 4.2).
+func (lt LogType) V1() bool { return lt == Administrator || lt == OfflineEnrollment }
+
 // LogTypes lists every log stream in a fixed order.
 var LogTypes = []LogType{Authentication, Administrator, Telephony, Activity, OfflineEnrollment, TrustMonitor}
 

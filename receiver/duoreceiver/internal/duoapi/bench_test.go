@@ -19,7 +19,7 @@ func fullPage(b *testing.B, lt LogType, file string, n int) []byte {
 	}
 	tmpl := pd.records[0].Raw
 	var buf bytes.Buffer
-	if isV1(lt) {
+	if lt.V1() {
 		buf.WriteString(`{"stat":"OK","response":[`)
 	} else {
 		fmt.Fprintf(&buf, `{"stat":"OK","response":{%q:[`, listKey(lt))
@@ -29,12 +29,12 @@ func fullPage(b *testing.B, lt LogType, file string, n int) []byte {
 			buf.WriteByte(',')
 		}
 		buf.Write(bytes.Replace(tmpl, []byte(pd.records[0].ID), []byte(fmt.Sprintf("id-%06d", i)), 1))
-		if isV1(lt) {
+		if lt.V1() {
 			buf.Truncate(buf.Len() - 1)
 			fmt.Fprintf(&buf, `,"n":%d}`, i)
 		}
 	}
-	if isV1(lt) {
+	if lt.V1() {
 		buf.WriteString(`]}`)
 	} else {
 		buf.WriteString(`],"metadata":{"next_offset":["1795168801500","x"],"total_objects":5000}}}`)

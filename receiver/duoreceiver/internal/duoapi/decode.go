@@ -88,8 +88,6 @@ func listKey(lt LogType) string {
 	return "items"
 }
 
-func isV1(lt LogType) bool { return lt == Administrator || lt == OfflineEnrollment }
-
 // DecodePage decodes one 200 answer of a log endpoint of type lt exactly as Fetch does for
 // each page it reads: Records alias body, with their Time and ID. Next carries the page's
 // next_offset when it has one; it is always nil for the v1 endpoints, whose position
@@ -105,7 +103,7 @@ func DecodePage(lt LogType, body []byte) (Page, error) {
 		return Page{}, err
 	}
 	p := Page{Records: pd.records}
-	if pd.next != "" && !isV1(lt) {
+	if pd.next != "" && !lt.V1() {
 		p.Next = &Position{Offset: pd.next}
 	}
 	return p, nil
@@ -183,7 +181,7 @@ func decodePage(lt LogType, path string, body []byte) (pageData, error) {
 			return true
 		})
 	}
-	if isV1(lt) && len(pd.records) > 0 {
+	if lt.V1() && len(pd.records) > 0 {
 		ids := &v1IDs{}
 		for i := range pd.records {
 			r := &pd.records[i]

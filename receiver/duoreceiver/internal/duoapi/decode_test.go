@@ -74,7 +74,7 @@ func TestDecodeTestdataPages(t *testing.T) {
 			require.Len(t, pd.records, len(tt.wantIDs))
 			assert.Equal(t, tt.wantNext, pd.next)
 			for i, r := range pd.records {
-				if isV1(tt.lt) {
+				if tt.lt.V1() {
 					assert.True(t, strings.HasSuffix(r.ID, tt.wantIDs[i]), "id %s", r.ID)
 					assert.Len(t, r.ID, 32+len(tt.wantIDs[i]))
 				} else {
@@ -261,7 +261,7 @@ func fuzzPage(f *testing.F, lt LogType, seeds ...string) {
 			var want bytes.Buffer
 			require.NoError(t, json.Compact(&want, r.Raw))
 			require.Equal(t, want.String(), string(compact(nil, r.Raw)))
-			if isV1(lt) {
+			if lt.V1() {
 				require.NotEmpty(t, r.ID)
 				require.False(t, seen[r.ID], "v1 id %s twice in a page", r.ID)
 				seen[r.ID] = true

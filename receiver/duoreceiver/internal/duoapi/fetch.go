@@ -60,7 +60,7 @@ func (c *Client) Fetch(ctx context.Context, lt LogType, w Window, fn func(Page) 
 		return fmt.Errorf("%w: %s starts at %s, Duo keeps logs from %s on",
 			ErrWindowTooOld, lt, w.Start.UTC().Format(time.RFC3339), oldest.UTC().Format(time.RFC3339))
 	}
-	if isV1(lt) {
+	if lt.V1() {
 		return c.fetchV1(ctx, lt, path, w, fn)
 	}
 	return c.fetchCursor(ctx, lt, path, w, fn)

@@ -83,7 +83,7 @@ func pageLimit(lt LogType) int {
 func checkExactlyOnce(t *testing.T, lt LogType, events []duosim.Event, got []Record) {
 	t.Helper()
 	require.Equal(t, len(events), len(got), "record count")
-	if isV1(lt) {
+	if lt.V1() {
 		want := map[string]int{}
 		for _, e := range events {
 			want[string(e.Raw)]++
