@@ -292,3 +292,19 @@ func TestLive(t *testing.T) {
 		t.Fatal("live generated an unlisted type")
 	}
 }
+
+func TestPath(t *testing.T) {
+	for lt, want := range map[string]string{
+		"authentication":     "/admin/v2/logs/authentication",
+		"administrator":      "/admin/v1/logs/administrator",
+		"telephony":          "/admin/v2/logs/telephony",
+		"activity":           "/admin/v2/logs/activity",
+		"offline_enrollment": "/admin/v1/logs/offline_enrollment",
+		"trust_monitor":      "/admin/v1/trust_monitor/events",
+		"nope":               "",
+	} {
+		if got := Path(lt); got != want {
+			t.Errorf("Path(%q) = %q, want %q", lt, got, want)
+		}
+	}
+}

@@ -49,6 +49,17 @@ func LogTypes() []string {
 	return out
 }
 
+// Path returns the Admin API path the simulator serves log type lt on (the key of its
+// Stats().Requests), or "" for a name it does not know.
+func Path(lt string) string {
+	for _, ti := range logTypes {
+		if ti.name == lt {
+			return ti.path
+		}
+	}
+	return ""
+}
+
 // Event is one generated event.
 type Event struct {
 	LogType string

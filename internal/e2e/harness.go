@@ -373,7 +373,7 @@ func WaitRequests(tb testing.TB, proc *Process, sim *SimServer, before duosim.St
 	WaitUntil(tb, proc, timeout, func() (bool, string) {
 		now := sim.Stats()
 		for _, lt := range lts {
-			p := EndpointPath(lt)
+			p := duosim.Path(lt)
 			if got := total(now.Requests[p]) - total(before.Requests[p]); got < n {
 				return false, fmt.Sprintf("%s: %d more requests, want %d", lt, got, n)
 			}
@@ -388,19 +388,6 @@ func total(m map[int]int) int {
 		n += v
 	}
 	return n
-}
-
-// EndpointPath returns the Admin API path of a log type (API.md 3.1-3.6).
-func EndpointPath(lt string) string {
-	switch lt {
-	case "authentication", "telephony", "activity":
-		return "/admin/v2/logs/" + lt
-	case "administrator", "offline_enrollment":
-		return "/admin/v1/logs/" + lt
-	case "trust_monitor":
-		return "/admin/v1/trust_monitor/events"
-	}
-	return ""
 }
 
 // Context returns a context that ends when the test ends.
