@@ -120,13 +120,14 @@ test: check-generated test-unit ## everything CI runs (about 13 min cold on 2 co
 
 FUZZTIME ?= 60s
 # fuzz runs every Fuzz* target of the module for FUZZTIME each (found with grep, so that
-# listing them compiles nothing). A failure leaves its input in the package's testdata/fuzz.
+# listing them compiles nothing) through scripts/fuzz-one.sh, which retries once the
+# fuzzer's own deadline flake. A failure leaves its input in the package's testdata/fuzz.
 .PHONY: fuzz
 fuzz: ## fuzzing: every Fuzz* target for FUZZTIME (default 60s; make test uses 5s) each
 	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' receiver internal cmd 2>/dev/null | xargs -r -n1 dirname | sort -u); do \
 		for f in $$(grep -h --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //'); do \
 			echo "fuzz ./$$dir $$f ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+			GO=$(GO) ./scripts/fuzz-one.sh $$dir $$f $(FUZZTIME); \
 		done; \
 	done
 
