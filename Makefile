@@ -8,6 +8,7 @@
 #                    golangci-lint, fresh mdatagen output
 #   make fmt         format the Go sources (gofmt, goimports)
 #   make tidy        go mod tidy for the module and internal/tools
+#   make check-docs  no reference outside the repository, no citation of a missing section
 #   make otelcol     build ./build/otelcol-duo with ocb
 #   make generate    run mdatagen on every metadata.yaml
 #   make lint        golangci-lint (config .golangci.yml)
@@ -147,6 +148,10 @@ check-tidy: ## fail naming each module whose go.mod or go.sum is not tidy (fix: 
 .PHONY: tidy
 tidy: ## go mod tidy for the module and internal/tools
 	@for m in $(GO_MODULES); do echo "go mod tidy ($$m)"; (cd $$m && $(GO) mod tidy); done
+
+.PHONY: check-docs
+check-docs: ## fail on a reference to a file outside the repository or a dangling docs/duo-api.md §
+	@./scripts/check-docs.sh
 
 # ---- run ------------------------------------------------------------------------------
 
