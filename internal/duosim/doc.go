@@ -8,8 +8,8 @@
 // Monitor) plus /admin/v1/info/summary, with Duo's envelopes, units, page
 // limits, cursors and parameter errors, and it verifies every request's
 // signature the way Duo does (v2 HMAC-SHA1, v2 HMAC-SHA512, v5 HMAC-SHA512).
-// The facts it follows are in the repository's docs/duo-api.md; comments cite
-// its sections (§N).
+// The facts it follows are in the project's shared duo/API.md; comments cite
+// its sections.
 //
 // The verifier is written independently of the receiver's signer: this
 // package imports nothing from receiver/.
