@@ -2,8 +2,13 @@
 # without -race). Tools are built from internal/tools/go.mod into ./bin on first use.
 #
 #   make run         build otelcol-duo and the simulator, run the demo (Ctrl-C stops it)
-#   make test        generated-code check, unit tests, brief fuzzing, end-to-end tests and
-#                    the fault matrix (what CI runs)
+#   make test        static checks (make check), unit tests, brief fuzzing, end-to-end tests
+#                    and the fault matrix (what CI runs)
+#   make check       the fast checks make test starts with: formatting, go.mod tidiness,
+#                    golangci-lint, fresh mdatagen output
+#   make fmt         format the Go sources (gofmt, goimports)
+#   make tidy        go mod tidy for the module and internal/tools
+#   make check-docs  no reference outside the repository, no citation of a missing section
 #   make otelcol     build ./build/otelcol-duo with ocb
 #   make generate    run mdatagen on every metadata.yaml
 #   make lint        golangci-lint (config .golangci.yml)
@@ -104,6 +109,50 @@ check-generated: $(MDATAGEN) ## fail if mdatagen output is stale
 	fi; \
 	echo "generated code is up to date"
 
+# ---- static checks: the first stage of make test, each failing with what to run -------
+
+# GO_MODULES are the directories holding a go.mod: the module and the tools module.
+GO_MODULES := . internal/tools
+
+.PHONY: check
+check: check-fmt check-tidy lint check-generated ## fast static checks (the first stage of make test)
+
+# check-fmt lists the files golangci-lint's formatters (gofmt, goimports with the local
+# prefix of .golangci.yml) would change, with the diff, and changes nothing.
+.PHONY: check-fmt
+check-fmt: $(GOLANGCI_LINT) ## fail naming the Go files that are not formatted (fix: make fmt)
+	@if ! out=$$($(GOLANGCI_LINT) fmt --diff ./... 2>&1); then \
+		echo "$$out"; \
+		echo "not formatted (run make fmt):" >&2; \
+		echo "$$out" | sed -n 's/^diff \(.*\)\.orig .*/  \1/p' >&2; \
+		exit 1; \
+	fi; \
+	echo "Go sources are formatted"
+
+.PHONY: fmt
+fmt: $(GOLANGCI_LINT) ## format the Go sources (gofmt, goimports)
+	$(GOLANGCI_LINT) fmt ./...
+
+# check-tidy uses go mod tidy -diff, which prints what tidy would change and writes nothing.
+.PHONY: check-tidy
+check-tidy: ## fail naming each module whose go.mod or go.sum is not tidy (fix: make tidy)
+	@rc=0; for m in $(GO_MODULES); do \
+		if ! (cd $$m && $(GO) mod tidy -diff); then \
+			echo "module $$(cd $$m && $(GO) list -m) ($$m): go.mod/go.sum not tidy (run make tidy)" >&2; \
+			rc=1; \
+		fi; \
+	done; \
+	[ $$rc = 0 ] && echo "go.mod and go.sum are tidy in: $(GO_MODULES)"; \
+	exit $$rc
+
+.PHONY: tidy
+tidy: ## go mod tidy for the module and internal/tools
+	@for m in $(GO_MODULES); do echo "go mod tidy ($$m)"; (cd $$m && $(GO) mod tidy); done
+
+.PHONY: check-docs
+check-docs: ## fail on a reference to a file outside the repository or a dangling docs/duo-api.md §
+	@./scripts/check-docs.sh
+
 # ---- run ------------------------------------------------------------------------------
 
 .PHONY: run
@@ -113,7 +162,7 @@ run: otelcol duosim ## run the demo: simulator + otelcol-duo with examples/demo.
 # ---- tests ----------------------------------------------------------------------------
 
 .PHONY: test
-test: check-generated test-unit ## everything CI runs (about 13 min cold on 2 cores)
+test: check test-unit ## everything CI runs (about 13 min cold on 2 cores)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-faults
@@ -140,7 +189,7 @@ test-e2e: otelcol ## end-to-end tests: TestE2E* in internal/e2e (build tag e2e)
 	OTELCOL_DUO_BIN=$(OTELCOL) $(GO_TEST) -tags e2e -timeout $(E2E_TIMEOUT) -run '^TestE2E' -v ./internal/e2e
 
 .PHONY: test-faults
-test-faults: otelcol ## end-to-end fault matrix: TestFaults* in internal/e2e (issue #5)
+test-faults: otelcol ## end-to-end fault matrix: TestFaults* in internal/e2e
 	OTELCOL_DUO_BIN=$(OTELCOL) $(GO_TEST) -tags e2e -timeout $(E2E_TIMEOUT) -run '^TestFaults' -v ./internal/e2e
 
 .PHONY: bench
@@ -148,7 +197,7 @@ bench: ## Go benchmarks over the module (no tests)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: bench-e2e
-bench-e2e: otelcol ## end-to-end benchmarks: BenchmarkE2E* in internal/e2e (issue #6)
+bench-e2e: otelcol ## end-to-end benchmarks: BenchmarkE2E* in internal/e2e
 	OTELCOL_DUO_BIN=$(OTELCOL) $(GO) test -tags e2e -timeout $(E2E_TIMEOUT) -run '^$$' -bench '^BenchmarkE2E' -benchtime 1x -v ./internal/e2e
 
 .PHONY: lint

@@ -39,7 +39,7 @@ import (
 // notes when its first log request came, an OTLP/HTTP sink that only counts, the
 // fetch-only floor, and the benchmark's own collector configuration.
 
-// authPath is the authentication log's endpoint (API.md 3.1).
+// authPath is the authentication log's endpoint (docs/duo-api.md §3.1).
 const authPath = "/admin/v2/logs/authentication"
 
 // clockTicks is the unit of utime and stime in /proc/<pid>/stat: USER_HZ, 100 on every
@@ -316,12 +316,12 @@ type Floor struct {
 }
 
 // FetchFloor reads every page of the authentication log in [start, end] the way the
-// receiver's requests do (signed, limit 1000, ascending, following next_offset; API.md
-// 3.1, 4.1) and throws the bodies away: no validation, no record decoding, no pdata. It
+// receiver's requests do (signed, limit 1000, ascending, following next_offset; docs/duo-api.md
+// §3.1, §4.1) and throws the bodies away: no validation, no record decoding, no pdata. It
 // is the floor an end-to-end run is compared with: the cost of signing, the HTTP round
 // trips and the simulator's serving, which no receiver can avoid.
 //
-// It signs with the v2 canonical request over HMAC-SHA512 (API.md 2.1), a scheme the
+// It signs with the v2 canonical request over HMAC-SHA512 (docs/duo-api.md §2.1), a scheme the
 // simulator accepts; the receiver signs with v5, which adds two SHA-512 hashes of
 // an empty body and of no X-Duo headers per request, a cost too small to matter over
 // 1000-record pages.
@@ -376,7 +376,7 @@ func FetchFloor(ctx context.Context, hc *http.Client, sim *SimServer, start, end
 }
 
 // nextOffset finds the authentication log's metadata.next_offset (an array of two
-// strings, or null; API.md 3.1) near the end of a page and returns it comma-joined, or ""
+// strings, or null; docs/duo-api.md §3.1) near the end of a page and returns it comma-joined, or ""
 // for the last page. It looks for the member's name from the end of the body, where the
 // simulator puts the metadata, instead of decoding the page.
 func nextOffset(body []byte) (string, error) {
@@ -401,7 +401,7 @@ func nextOffset(body []byte) (string, error) {
 }
 
 // signedGet builds a GET of path with params, signed with the v2 canonical request
-// (date, method, host, path, sorted percent-encoded parameters; API.md 2.1) under
+// (date, method, host, path, sorted percent-encoded parameters; docs/duo-api.md §2.1) under
 // HMAC-SHA512.
 func signedGet(ctx context.Context, sim *SimServer, path string, params map[string]string) (*http.Request, error) {
 	keys := make([]string, 0, len(params))
@@ -432,7 +432,7 @@ func signedGet(ctx context.Context, sim *SimServer, path string, params map[stri
 }
 
 // duoEscape percent-encodes s leaving only RFC 3986 unreserved bytes, with upper-case
-// hex (API.md 2.1).
+// hex (docs/duo-api.md §2.1).
 func duoEscape(s string) string {
 	// url.QueryEscape leaves exactly the unreserved set alone and writes upper-case hex,
 	// but a space as '+', which Duo wants as %20 (a real '+' comes out as %2B).

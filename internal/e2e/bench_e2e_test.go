@@ -19,7 +19,7 @@ import (
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
 )
 
-// The end-to-end benchmarks of issue #6. They are benchmarks, not tests, so that
+// The end-to-end benchmarks. They are benchmarks, not tests, so that
 // `make test-e2e` (-run '^TestE2E') never runs them and `make bench-e2e`
 // (-bench '^BenchmarkE2E' -benchtime 1x) prints their figures in the benchmark format
 // benchstat reads; -count N repeats them. Their figures are reported, not asserted
@@ -44,11 +44,11 @@ import (
 //	BENCH_E2E_COMPRESSION    exporter compression, none (default) or gzip
 //	BENCH_E2E_BATCH          batch processor send_batch_(max_)size: default 1000, -1 none
 //	BENCH_E2E_MEMORY_LIMIT_MIB  add a memory_limiter with this limit_mib
-//	BENCH_E2E_STRICT=1       fail when a target of issue #6 is missed
+//	BENCH_E2E_STRICT=1       fail when a target below is missed
 //	BENCH_RATELIMIT_MINUTES  run BenchmarkE2ERateLimit for this many minutes
 //	BENCH_E2E_RATELIMIT=1    run BenchmarkE2ERateLimit for 5 minutes
 
-// Targets of issue #6.
+// Targets: what the receiver must reach end to end (checked under BENCH_E2E_STRICT=1).
 const (
 	targetRatio       = 1.5       // end-to-end time / fetch-only floor time
 	targetPeakRSS     = 150 << 20 // bytes, for 100,000 and for 1,000,000 records

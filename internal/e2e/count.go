@@ -53,7 +53,7 @@ func (c Counts) ByLogType() map[string]int {
 }
 
 // idField is the record field that identifies an event of each log type with an id
-// (API.md 3.1, 3.3, 3.4, 3.6). The v1 types (administrator, offline_enrollment) have none.
+// (docs/duo-api.md §3.1, §3.3, §3.4, §3.6). The v1 types (administrator, offline_enrollment) have none.
 var idField = map[string]string{
 	"authentication": "txid",
 	"telephony":      "telephony_id",

@@ -22,7 +22,7 @@ import (
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
 )
 
-// The fault matrix (issue #5): otelcol-duo against the simulator, file_storage and the
+// The fault matrix: otelcol-duo against the simulator, file_storage and the
 // durable sink, one fault per test (or subtest). Each row counts what the simulator made,
 // what the sink stored, what is missing and what is duplicated, and the collector's peak
 // RSS; it prints one table line and appends it to $FAULTS_REPORT when set. Every row
