@@ -26,7 +26,7 @@ func BenchmarkAuthPage(b *testing.B) {
 	storeMiB := float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
 
 	base := msq("mintime", ms(t0.Add(-25*time.Hour)), "maxtime", ms(t0), "limit", "1000", "sort", "ts:asc")
-	evs := s.stores["authentication"].recs
+	evs := s.parent.stores["authentication"].recs
 	sg := defaultSigner()
 	b.ResetTimer()
 	b.ReportAllocs()

@@ -89,13 +89,12 @@ type Sim struct {
 	offset time.Duration
 	nowFn  func() time.Time
 	logger *zap.Logger
-	pools  *pools
 
 	credMu sync.RWMutex
 	ikey   string
 	skey   string
 
-	stores map[string]*store // by log type name
+	parent *Account
 
 	faultMu sync.Mutex
 	faults  Faults
@@ -144,7 +143,6 @@ func New(cfg Config) *Sim {
 		logger:  cfg.Logger,
 		ikey:    cfg.IntegrationKey,
 		skey:    cfg.SecretKey,
-		stores:  make(map[string]*store, len(logTypes)),
 		faults:  cfg.Faults,
 		frng:    newRNG(uint64(cfg.Seed), 0xfa017),
 		buckets: make(map[string]*bucket),
@@ -153,10 +151,8 @@ func New(cfg Config) *Sim {
 			Records:  make(map[string]int),
 		},
 	}
-	s.pools = newPools(s.seed)
-	for _, ti := range logTypes {
-		s.stores[ti.name] = &store{ti: ti}
-	}
+	s.parent = newAccount(s, "", "", cfg.Host, s.seed)
+	s.parent.ensure()
 	s.bufPool.New = func() any { b := make([]byte, 0, 64<<10); return &b }
 	return s
 }
@@ -246,7 +242,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.finish(w, r, f)
 		return
 	}
-	resp := s.route(r, now)
+	resp := s.route(r, now, s.parent)
 	if !s.slow(r.Context()) {
 		// The client gave up while the response was held back.
 		s.count(path, 499, 0)
