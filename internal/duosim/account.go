@@ -23,6 +23,7 @@ type Account struct {
 	pools  *pools
 	stores map[string]*store
 
+	inv inventory
 }
 
 func newAccount(s *Sim, id, name, host string, seed uint64) *Account {

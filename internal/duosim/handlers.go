@@ -31,7 +31,8 @@ var typeByPath = func() map[string]*typeInfo {
 
 func (s *Sim) route(r *http.Request, now time.Time, a *Account) *response {
 	ti := typeByPath[r.URL.Path]
-	if ti == nil && r.URL.Path != summaryPath {
+	res := resourceByPath[r.URL.Path]
+	if ti == nil && res == nil {
 		return errorResponse(404, 40401, "Resource not found", "")
 	}
 	if r.Method != http.MethodGet {
@@ -43,7 +44,7 @@ func (s *Sim) route(r *http.Request, now time.Time, a *Account) *response {
 		return paramError("unparseable query string")
 	}
 	if ti == nil {
-		return s.serveSummary(a)
+		return s.serveResource(a, res, q)
 	}
 	switch ti.kind {
 	case kindV1:
@@ -62,24 +63,6 @@ func (s *Sim) newBuf() *[]byte {
 
 func okResponse(bp *[]byte, records int) *response {
 	return &response{status: http.StatusOK, body: *bp, ctype: "application/json", records: records, buf: bp}
-}
-
-// serveSummary answers /admin/v1/info/summary (API.md 3.7).
-func (s *Sim) serveSummary(a *Account) *response {
-	bp := s.newBuf()
-	b := append(*bp, `{"response":{"admin_count":`...)
-	b = appendInt(b, int64(a.pools.summary[0]))
-	b = append(b, `,"integration_count":`...)
-	b = appendInt(b, int64(a.pools.summary[1]))
-	b = append(b, `,"telephony_credits_remaining":`...)
-	b = appendInt(b, int64(a.pools.summary[2]))
-	b = append(b, `,"user_count":`...)
-	b = appendInt(b, int64(a.pools.summary[3]))
-	b = append(b, `,"user_pending_deletion_count":`...)
-	b = appendInt(b, int64(a.pools.summary[4]))
-	b = append(b, `},"stat":"OK"}`...)
-	*bp = b
-	return okResponse(bp, 0)
 }
 
 // msParam reads a required millisecond timestamp (API.md 1.5). Seconds (or

@@ -51,6 +51,16 @@ type Config struct {
 	Faults Faults
 	// Logger gets one debug line per request; may be nil.
 	Logger *zap.Logger
+
+	// Population is the parent account's inventory; nil means
+	// DefaultPopulation(). It is generated on first use.
+	Population *Population
+	// ChildPopulation is every child account's inventory unless
+	// Account.SetPopulation says otherwise; nil means DefaultPopulation().
+	ChildPopulation *Population
+	// InventoryFaults are injected into the inventory endpoints;
+	// SetInventoryFaults changes them later.
+	InventoryFaults InventoryFaults
 }
 
 // Faults describes the trouble the simulator injects.
@@ -105,6 +115,9 @@ type Sim struct {
 	stats  Stats
 
 	bufPool sync.Pool
+
+	popParent, popChild Population
+	inv                 invFaults
 }
 
 // New returns a simulator configured by cfg.
@@ -151,10 +164,26 @@ func New(cfg Config) *Sim {
 			Records:  make(map[string]int),
 		},
 	}
+	s.popParent, s.popChild = DefaultPopulation(), DefaultPopulation()
+	if cfg.Population != nil {
+		s.popParent = *cfg.Population
+	}
+	if cfg.ChildPopulation != nil {
+		s.popChild = *cfg.ChildPopulation
+	}
+	s.SetInventoryFaults(cfg.InventoryFaults)
 	s.parent = newAccount(s, "", "", cfg.Host, s.seed)
 	s.parent.ensure()
 	s.bufPool.New = func() any { b := make([]byte, 0, 64<<10); return &b }
 	return s
+}
+
+// popFor is the configured population of an account.
+func (s *Sim) popFor(a *Account) Population {
+	if a.id == "" {
+		return s.popParent
+	}
+	return s.popChild
 }
 
 // now is the simulator's clock: Now() + ClockOffset.
