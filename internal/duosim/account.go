@@ -24,6 +24,8 @@ type Account struct {
 	stores map[string]*store
 
 	inv inventory
+
+	refuse map[string]int // log type → error code; guarded by Sim.acctMu
 }
 
 func newAccount(s *Sim, id, name, host string, seed uint64) *Account {
@@ -48,8 +50,3 @@ func (a *Account) Name() string { return a.name }
 
 // APIHostname is the hostname requests for this account are signed for.
 func (a *Account) APIHostname() string { return a.host }
-
-// child returns a known child account or nil.
-func (s *Sim) child(id string) *Account {
-	return nil
-}

@@ -30,6 +30,12 @@ var typeByPath = func() map[string]*typeInfo {
 }()
 
 func (s *Sim) route(r *http.Request, now time.Time, a *Account) *response {
+	if r.URL.Path == accountListPath {
+		if r.Method != http.MethodPost {
+			return errorResponse(405, 40501, "Method not allowed", "")
+		}
+		return s.serveAccountList()
+	}
 	ti := typeByPath[r.URL.Path]
 	res := resourceByPath[r.URL.Path]
 	if ti == nil && res == nil {
@@ -45,6 +51,9 @@ func (s *Sim) route(r *http.Request, now time.Time, a *Account) *response {
 	}
 	if ti == nil {
 		return s.serveResource(a, res, q)
+	}
+	if e := s.refusal(a, ti.name); e != nil {
+		return e
 	}
 	switch ti.kind {
 	case kindV1:
