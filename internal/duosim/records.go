@@ -35,6 +35,8 @@ type pools struct {
 	winApps []string
 	summary [5]int
 	apiHost string
+	// groupIDs maps a group name to the group_id the groups filter takes.
+	groupIDs map[string]string
 }
 
 var personNames = []string{
@@ -113,6 +115,7 @@ func newPools(seed uint64) *pools {
 	}
 	p.winApps = []string{"Windows Logon", "Windows Logon – Kiosks", "RDP Gateway"}
 	p.summary = [5]int{len(p.admins), len(p.apps), 900 + r.intn(1000), len(p.users), r.intn(5)}
+	p.groupIDs = groupIDsOf(seed, p.groups)
 	return p
 }
 
@@ -122,7 +125,7 @@ func (ac *Account) render(b []byte, ti *typeInfo, r rec) []byte {
 	t := time.UnixMicro(r.t).UTC()
 	switch ti.name {
 	case "authentication":
-		return ac.renderAuth(b, &g, t, r.h)
+		return ac.renderAuth(b, &g, t, r.h, nil)
 	case "administrator":
 		return ac.renderAdmin(b, &g, t)
 	case "telephony":
@@ -231,10 +234,14 @@ var (
 )
 
 // renderAuth writes an authentication log record (API.md 3.1).
-func (ac *Account) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
+func (ac *Account) renderAuth(b []byte, g *rng, t time.Time, h uint64, at *authAttrs) []byte {
 	p := ac.pools
 	u := pick(g, p.users)
 	a := pick(g, p.apps)
+	if at == nil {
+		at = &authAttrs{}
+	}
+	*at = authAttrs{user: u.key, groups: u.groups, app: a.key}
 	result, reason := "success", pick(g, successReasons)
 	switch x := g.intn(100); {
 	case x < 12:
@@ -313,8 +320,9 @@ func (ac *Account) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
 	case 1:
 		b = append(b, `,"key":null`...)
 	default:
+		at.deviceKey = g.key("DP")
 		b = append(b, `,"key":`...)
-		b = appendString(b, g.key("DP"))
+		b = appendString(b, at.deviceKey)
 	}
 	b = append(b, `,"location":`...)
 	b = appendLocation(b, g)
@@ -323,9 +331,11 @@ func (ac *Account) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
 	case 0:
 		b = append(b, "null"...)
 	case 1:
-		b = appendString(b, u.name+"’s iPhone")
+		at.deviceName = u.name + "’s iPhone"
+		b = appendString(b, at.deviceName)
 	default:
-		b = appendString(b, "+1 734-555-"+strconv.Itoa(1000+g.intn(9000)))
+		at.deviceName = "+1 734-555-" + strconv.Itoa(1000+g.intn(9000))
+		b = appendString(b, at.deviceName)
 	}
 	b = append(b, `},"email":`...)
 	switch g.intn(6) {
@@ -341,16 +351,25 @@ func (ac *Account) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
 	case x == 0:
 		b = append(b, "null"...)
 	case x < 5:
+		at.eventType = "enrollment"
 		b = append(b, `"enrollment"`...)
 	default:
+		at.eventType = "authentication"
 		b = append(b, `"authentication"`...)
 	}
 	b = append(b, `,"factor":`...)
-	b = appendStringOrNull(b, pick(g, authFactors), g.intn(30) != 0)
+	factor := pick(g, authFactors)
+	if g.intn(30) != 0 {
+		at.factor = factor
+		b = appendString(b, factor)
+	} else {
+		b = append(b, "null"...)
+	}
 	b = append(b, `,"isotimestamp":"`...)
 	b = isoMicro(b, t)
 	b = append(b, `","ood_software":`...)
 	b = appendStringOrNull(b, "Chrome", reason == "out_of_date")
+	at.reason, at.result = reason, result
 	b = append(b, `,"reason":`...)
 	b = appendString(b, reason)
 	b = append(b, `,"result":`...)
@@ -722,7 +741,7 @@ func (ac *Account) renderTrustMonitor(b []byte, g *rng, t time.Time, h uint64) [
 		b = appendKey(b, "surfaced_auth", false)
 		authT := t.Add(-time.Duration(60+g.intn(3600)) * time.Second).Add(time.Duration(g.intn(1e6)) * time.Microsecond)
 		sub := newRNG(g.next(), h)
-		b = ac.renderAuth(b, &sub, authT, sub.next()&^(0xf<<12)|0x4<<12)
+		b = ac.renderAuth(b, &sub, authT, sub.next()&^(0xf<<12)|0x4<<12, nil)
 	}
 	b = appendKey(b, "surfaced_timestamp", false)
 	b = appendInt(b, surfaced)
