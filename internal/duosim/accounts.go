@@ -31,16 +31,16 @@ const (
 // types the simulator makes it refuse.
 type ChildAccount struct {
 	// AccountID is the 20-character account_id.
-	AccountID string
-	Name      string
+	AccountID string `json:"account_id"`
+	Name      string `json:"name"`
 	// APIHostname is the child's api_hostname, the host its requests are
 	// signed for.
-	APIHostname string
+	APIHostname string `json:"api_hostname"`
 	// Refuse maps a log type (see LogTypes) to the error its endpoint
 	// answers for this child: 40401 (404 Resource not found) or 40301
 	// (403 Access forbidden). Which log types Duo serves children is not
 	// documented; authentication is known to work (API.md 3.9).
-	Refuse map[string]int
+	Refuse map[string]int `json:"refuse,omitempty"`
 }
 
 func (c ChildAccount) clone() ChildAccount {
