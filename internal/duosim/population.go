@@ -13,7 +13,7 @@ import (
 // Duo Desktop endpoints, administrators, integrations and policies.
 //
 // Users are generated deterministically from the account's seed and kept
-// as compact records (about 48 bytes each, bypass codes 24 bytes); their
+// as compact records (32 bytes each, bypass codes 24 bytes); their
 // JSON is rendered per page. Shares are probabilities drawn per user, so
 // the resulting numbers are near, not equal to, share × Users:
 // InventoryCounts gives the exact ones.
