@@ -19,17 +19,6 @@ func accountsSigner(host string) signer {
 	return signer{ikey: DefaultAccountsIntegrationKey, skey: DefaultAccountsSecretKey, host: host, mode: signV2SHA512}
 }
 
-// post sends a signed POST with the given body.
-func post(t testing.TB, s *Sim, sg signer, path string, body []byte, ctype string) result {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	sg.sign(req, t0, body)
-	return serve(s, req)
-}
-
 type accountList struct {
 	Stat     string `json:"stat"`
 	Response []struct {
