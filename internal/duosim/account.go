@@ -13,7 +13,7 @@ import "sync"
 type Account struct {
 	sim  *Sim
 	id   string // "" for the parent
-	name string
+	name string // name and host are guarded by Sim.acctMu: AddChild may change them
 	host string
 	seed uint64
 
@@ -46,7 +46,15 @@ func (a *Account) ensure() {
 func (a *Account) ID() string { return a.id }
 
 // Name is the child's name as the Accounts API lists it ("" for the parent).
-func (a *Account) Name() string { return a.name }
+func (a *Account) Name() string {
+	a.sim.acctMu.RLock()
+	defer a.sim.acctMu.RUnlock()
+	return a.name
+}
 
 // APIHostname is the hostname requests for this account are signed for.
-func (a *Account) APIHostname() string { return a.host }
+func (a *Account) APIHostname() string {
+	a.sim.acctMu.RLock()
+	defer a.sim.acctMu.RUnlock()
+	return a.host
+}

@@ -89,11 +89,11 @@ func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) (*Accoun
 	child := s.child(accountID)
 	hosts := []string{s.host}
 	if child != nil {
-		switch {
+		switch ch := child.APIHostname(); {
 		case s.strictChildHost:
-			hosts = []string{child.host}
-		case !strings.EqualFold(child.host, s.host):
-			hosts = []string{child.host, s.host}
+			hosts = []string{ch}
+		case !strings.EqualFold(ch, s.host):
+			hosts = []string{ch, s.host}
 		}
 	}
 	in := canonInput{

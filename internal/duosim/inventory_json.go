@@ -479,7 +479,7 @@ func renderSummary(_ *Account, p *population, b []byte) []byte {
 
 // renderSettings writes /admin/v1/settings (INVENTORY.md 1.5).
 func renderSettings(a *Account, _ *population, b []byte) []byte {
-	name := a.name
+	name := a.Name()
 	if name == "" {
 		name = "Simulated Parent"
 	}
