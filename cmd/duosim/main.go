@@ -46,6 +46,7 @@ type options struct {
 	pop                      duosim.Population
 	childUsers               int
 	children, childBackfill  int
+	childLive                float64
 	childRefuse              string
 	childRefuseEvery         int
 	childRefuseCode          int
@@ -141,6 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.children, "children", 0, "accounts: child accounts listed by the Accounts API")
 	fs.IntVar(&o.childUsers, "child-users", d.Users, "accounts: users of each child (other inventory flags as for the parent)")
 	fs.IntVar(&o.childBackfill, "child-backfill", 0, "accounts: events per log type per child over the last -span")
+	fs.Float64Var(&o.childLive, "child-live", 0, "accounts: live events per second per log type per child (0 = none)")
 	fs.StringVar(&o.childRefuse, "child-refuse", "", "accounts: comma-separated log types that refusing children do not serve (e.g. telephony,activity,trust_monitor)")
 	fs.IntVar(&o.childRefuseEvery, "child-refuse-every", 1, "accounts: every Nth child (the 1st, the N+1th, ...) refuses the -child-refuse types")
 	fs.IntVar(&o.childRefuseCode, "child-refuse-code", 40301, "accounts: the refusal, 40301 (403 Access forbidden) or 40401 (404 Resource not found)")
@@ -283,6 +285,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.live > 0 && len(types) > 0 {
 		sim.StartLive(ctx, o.live, types...)
 	}
+	if o.childLive > 0 && len(types) > 0 {
+		for _, c := range kids {
+			sim.Account(c.AccountID).StartLive(ctx, o.childLive, types...)
+		}
+	}
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -304,8 +311,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  inventory:       %d users, %d groups, %d endpoints, %d admins, %d integrations, %d policies\n",
 		o.pop.Users, o.pop.Groups, o.pop.Endpoints, o.pop.Admins, o.pop.Integrations, o.pop.Policies)
 	if len(kids) > 0 {
-		fmt.Fprintf(stdout, "  accounts API:    %d children (%d users, backfill %d per log type each); accounts_ikey %s, accounts_skey %s\n",
-			len(kids), o.childUsers, o.childBackfill, o.accountsIKey, o.accountsSK)
+		fmt.Fprintf(stdout, "  accounts API:    %d children (%d users, backfill %d and live %g/s per log type each); accounts_ikey %s, accounts_skey %s\n",
+			len(kids), o.childUsers, o.childBackfill, o.childLive, o.accountsIKey, o.accountsSK)
 	}
 	if o.debug {
 		fmt.Fprintf(stdout, "  debug:           http://%s%scounts, stats, children (unsigned)\n", ln.Addr(), duosim.DebugPrefix)

@@ -29,7 +29,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		"users", "share-unenrolled", "share-bypass", "share-locked-out", "share-disabled", "share-pending-deletion",
 		"share-inactive", "share-never-logged-in", "inactive-after", "share-bypass-codes", "bypass-codes-per-user",
 		"phones-min", "phones-max", "share-tokens", "share-webauthn", "share-shared-phone", "groups", "endpoints",
-		"admins", "integrations", "policies", "telephony-credits", "children", "child-users", "child-backfill",
+		"admins", "integrations", "policies", "telephony-credits", "children", "child-users", "child-backfill", "child-live",
 		"child-refuse", "child-refuse-every", "child-refuse-code", "accounts-ikey", "accounts-skey",
 		"strict-child-host", "debug"} {
 		if !regexp.MustCompile(`(?m)^  -` + regexp.QuoteMeta(f) + `\b`).MatchString(out.String()) {
@@ -63,7 +63,7 @@ func TestRunServesAndStopsOnSignal(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run([]string{"-listen", "127.0.0.1:0", "-backfill", "10", "-live", "1", "-v",
-			"-users", "123", "-children", "4", "-child-users", "9", "-child-backfill", "3",
+			"-users", "123", "-children", "4", "-child-users", "9", "-child-backfill", "3", "-child-live", "1",
 			"-child-refuse", "telephony,trust_monitor", "-child-refuse-every", "2", "-child-refuse-code", "40401"}, pw, io.Discard)
 		pw.Close()
 	}()

@@ -307,6 +307,27 @@ func TestChildInventory(t *testing.T) {
 	if bytes.Equal(parent, child) {
 		t.Fatal("child serves the parent's users")
 	}
+	// Faults of one child's own, the others unaffected.
+	s.Account(kids[1].AccountID).SetInventoryFaults(InventoryFaults{Forbidden: []string{"users"}})
+	for i, want := range []int{200, 403} {
+		k := kids[i]
+		if r := do(t, s, accountsSigner(k.APIHostname), t0, "/admin/v1/users", msq("account_id", k.AccountID)); r.status != want {
+			t.Errorf("child %d users: %d, want %d", i, r.status, want)
+		}
+	}
+	s.SetInventoryFaults(InventoryFaults{Forbidden: []string{"groups"}})
+	if r := do(t, s, accountsSigner(kids[1].APIHostname), t0, "/admin/v1/groups", msq("account_id", kids[1].AccountID)); r.status != 200 {
+		t.Errorf("child with faults of its own follows the simulator's: %d", r.status)
+	}
+	if r := do(t, s, defaultSigner(), t0, "/admin/v1/groups", nil); r.status != 403 {
+		t.Errorf("parent groups: %d, want 403", r.status)
+	}
+	s.Account(kids[1].AccountID).ClearInventoryFaults()
+	if r := do(t, s, accountsSigner(kids[1].APIHostname), t0, "/admin/v1/users", msq("account_id", kids[1].AccountID)); r.status != 200 {
+		t.Errorf("child users after ClearInventoryFaults: %d", r.status)
+	}
+	s.SetInventoryFaults(InventoryFaults{})
+
 	settings := do(t, s, accountsSigner(kids[0].APIHostname), t0, "/admin/v1/settings", msq("account_id", kids[0].AccountID)).body
 	if !bytes.Contains(settings, []byte(kids[0].Name)) {
 		t.Fatalf("child settings lack the child's name: %s", settings)

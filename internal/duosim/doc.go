@@ -29,6 +29,9 @@
 // log events and inventory, made on first use, and keeps them while off the
 // list. ChildAccount.Refuse makes a child answer chosen log types 404 40401
 // or 403 40301: which log types Duo serves children is not documented.
+// Faults, including the rate limit, count by endpoint path across all
+// accounts: whether Duo limits each child or the parent's keys is not known.
+// Account.SetInventoryFaults gives one account inventory faults of its own.
 //
 // # Inventory
 //

@@ -121,12 +121,42 @@ type invFaults struct {
 	count []int // failures served per FailPages entry
 }
 
-// SetInventoryFaults replaces the inventory faults and their counters.
-func (s *Sim) SetInventoryFaults(f InventoryFaults) {
-	s.inv.mu.Lock()
-	defer s.inv.mu.Unlock()
-	s.inv.f = f
-	s.inv.count = make([]int, len(f.FailPages))
+// SetInventoryFaults replaces the inventory faults of every account that
+// has none of its own (see Account.SetInventoryFaults), and their counters.
+func (s *Sim) SetInventoryFaults(f InventoryFaults) { s.inv.set(f) }
+
+// SetInventoryFaults gives this account inventory faults of its own, in
+// place of the simulator's; ClearInventoryFaults goes back to those.
+func (a *Account) SetInventoryFaults(f InventoryFaults) {
+	fs := &invFaults{}
+	fs.set(f)
+	a.inv.mu.Lock()
+	defer a.inv.mu.Unlock()
+	a.inv.faults = fs
+}
+
+// ClearInventoryFaults makes the account use the simulator's inventory
+// faults again.
+func (a *Account) ClearInventoryFaults() {
+	a.inv.mu.Lock()
+	defer a.inv.mu.Unlock()
+	a.inv.faults = nil
+}
+
+func (a *Account) invFaults() *invFaults {
+	a.inv.mu.Lock()
+	defer a.inv.mu.Unlock()
+	if a.inv.faults != nil {
+		return a.inv.faults
+	}
+	return &a.sim.inv
+}
+
+func (fs *invFaults) set(f InventoryFaults) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.f = f
+	fs.count = make([]int, len(f.FailPages))
 }
 
 func (r *resource) is(ref string) bool { return ref == r.name || ref == r.path }
@@ -189,7 +219,7 @@ func (s *Sim) serveResource(a *Account, r *resource, q url.Values) *response {
 			return e
 		}
 	}
-	f, maxPage := s.inv.fault(r, offset)
+	f, maxPage := a.invFaults().fault(r, offset)
 	if f != nil {
 		return f
 	}
@@ -235,9 +265,10 @@ func (s *Sim) serveResource(a *Account, r *resource, q url.Values) *response {
 
 // inventory is an account's lazily generated population.
 type inventory struct {
-	mu  sync.Mutex
-	cfg *Population // nil: the simulator's default for the account
-	pop *population
+	mu     sync.Mutex
+	cfg    *Population // nil: the simulator's default for the account
+	pop    *population
+	faults *invFaults // nil: the simulator's
 }
 
 func (a *Account) population() *population {
