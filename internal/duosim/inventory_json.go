@@ -12,9 +12,10 @@ import (
 // Object shapes follow INVENTORY.md 1.2-1.5 (Duo's documentation as copied
 // by its clients, and others' fixtures). Keys are written sorted.
 
-func appendIDStr(b, id []byte) []byte {
+// appendIDStr appends a JSON string holding p.appendID.
+func (p *population) appendIDStr(b []byte, prefix string, salt uint64, i int) []byte {
 	b = append(b, '"')
-	b = append(b, id...)
+	b = p.appendID(b, prefix, salt, i)
 	return append(b, '"')
 }
 
@@ -61,7 +62,7 @@ func renderUser(_ *Account, p *population, b []byte, i int) []byte {
 	b = append(b, `,"enable_auto_prompt":`...)
 	b = appendBool(b, g.intn(2) == 0)
 	b = append(b, `,"external_id":`...)
-	b = appendStringOrNull(b, string(p.id("", saltUser^0xe1, i)), g.intn(3) == 0)
+	b = appendStringOrNull(b, p.id("", saltUser^0xe1, i), g.intn(3) == 0)
 	b = append(b, `,"firstname":`...)
 	b = appendString(b, first)
 	b = append(b, `,"groups":[`...)
@@ -117,7 +118,7 @@ func renderUser(_ *Account, p *population, b []byte, i int) []byte {
 		b = append(b, `{"serial":`...)
 		b = appendString(b, strings.ToUpper(typ)+"-"+pad(i*4+k, 8))
 		b = append(b, `,"token_id":`...)
-		b = appendIDStr(b, p.id("DH", saltToken, i*4+k))
+		b = p.appendIDStr(b, "DH", saltToken, i*4+k)
 		b = append(b, `,"totp_step":`...)
 		if typ == "h6" || typ == "h8" {
 			b = append(b, "30"...)
@@ -129,7 +130,7 @@ func renderUser(_ *Account, p *population, b []byte, i int) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `],"u2ftokens":[],"user_id":`...)
-	b = appendIDStr(b, p.id("DU", saltUser, i))
+	b = p.appendIDStr(b, "DU", saltUser, i)
 	b = append(b, `,"username":`...)
 	b = appendString(b, uname)
 	b = append(b, `,"webauthncredentials":[`...)
@@ -142,7 +143,7 @@ func renderUser(_ *Account, p *population, b []byte, i int) []byte {
 		b = append(b, `,"date_added":`...)
 		b = appendInt(b, u.created+int64(g.intn(86400*30)))
 		b = append(b, `,"label":"Security Key","webauthnkey":`...)
-		b = appendIDStr(b, p.id("WA", saltWebAuthn, i*4+k))
+		b = p.appendIDStr(b, "WA", saltWebAuthn, i*4+k)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
@@ -181,7 +182,7 @@ func renderPhone(p *population, b []byte, i, k int) []byte {
 	b = append(b, `,"number":"+1`...)
 	b = appendInt(b, 2000000000+int64(i*8+k))
 	b = append(b, `","phone_id":`...)
-	b = appendIDStr(b, p.id("DP", saltPhone, i*8+k))
+	b = p.appendIDStr(b, "DP", saltPhone, i*8+k)
 	b = append(b, `,"platform":`...)
 	b = appendString(b, ph.platform)
 	b = append(b, `,"postdelay":null,"predelay":null,"screenlock":`...)
@@ -204,7 +205,7 @@ func renderGroup(p *population, b []byte, j int) []byte {
 	b = append(b, `{"desc":`...)
 	b = appendString(b, "Members of "+p.groupName(j))
 	b = append(b, `,"group_id":`...)
-	b = appendIDStr(b, p.id("DG", saltGroup, j))
+	b = p.appendIDStr(b, "DG", saltGroup, j)
 	// The per-factor flags are legacy and always false (INVENTORY.md 1.2).
 	b = append(b, `,"mobile_otp_enabled":false,"name":`...)
 	b = appendString(b, p.groupName(j))
@@ -222,7 +223,7 @@ func renderBypassCode(_ *Account, p *population, b []byte, j int) []byte {
 	b = append(b, `{"admin_email":`...)
 	b = appendString(b, "admin"+strconv.Itoa(j%max(1, p.cfg.Admins))+"@example.com")
 	b = append(b, `,"bypass_code_id":`...)
-	b = appendIDStr(b, p.id("DB", saltCode, j))
+	b = p.appendIDStr(b, "DB", saltCode, j)
 	b = append(b, `,"created":`...)
 	b = appendInt(b, c.created)
 	b = append(b, `,"expiration":`...)
@@ -244,7 +245,7 @@ func renderBypassCode(_ *Account, p *population, b []byte, j int) []byte {
 	b = append(b, `,"status":`...)
 	b = appendString(b, userStatuses[u.status])
 	b = append(b, `,"user_id":`...)
-	b = appendIDStr(b, p.id("DU", saltUser, i))
+	b = p.appendIDStr(b, "DU", saltUser, i)
 	b = append(b, `,"username":`...)
 	b = appendString(b, p.username(i))
 	return append(b, "}}"...)
@@ -270,7 +271,7 @@ func renderEndpoint(_ *Account, p *population, b []byte, j int) []byte {
 	b = append(b, `,"domain_sid":"","email":`...)
 	b = appendString(b, p.username(owner)+"@example.com")
 	b = append(b, `,"epkey":`...)
-	b = appendIDStr(b, p.id("EP", saltEndpoint, j))
+	b = p.appendIDStr(b, "EP", saltEndpoint, j)
 	b = append(b, `,"firewall_status":`...)
 	b = appendString(b, pick(&g, onOff))
 	b = append(b, `,"hardware_uuid":"","health_app_client_version":"2.30.0","health_data_last_collected":`...)
@@ -301,7 +302,7 @@ func renderEndpoint(_ *Account, p *population, b []byte, j int) []byte {
 func renderAdminItem(_ *Account, p *population, b []byte, j int) []byte {
 	g := p.rng(saltAdmin^0x3, j)
 	b = append(b, `{"admin_id":`...)
-	b = appendIDStr(b, p.id("DE", saltAdmin, j))
+	b = p.appendIDStr(b, "DE", saltAdmin, j)
 	b = append(b, `,"admin_units":[],"created":`...)
 	b = appendInt(b, p.genAt-int64(86400+g.intn(86400*900)))
 	b = append(b, `,"email":`...)
@@ -322,7 +323,7 @@ func renderAdminItem(_ *Account, p *population, b []byte, j int) []byte {
 // integrationSecret is integration j's secret_key: 40 characters starting
 // with IntegrationSecretPrefix.
 func integrationSecret(p *population, j int) []byte {
-	id := p.id("", saltInteg^0x5ec, j)
+	id := p.appendID(nil, "", saltInteg^0x5ec, j)
 	b := make([]byte, 0, 40)
 	b = append(b, IntegrationSecretPrefix...)
 	for _, c := range id {
@@ -350,17 +351,17 @@ func renderIntegration(_ *Account, p *population, b []byte, j int) []byte {
 		}
 	}
 	b = append(b, `{"enroll_policy":"enroll","greeting":"","groups_allowed":[],"integration_key":`...)
-	b = appendIDStr(b, p.id("DI", saltInteg, j))
+	b = p.appendIDStr(b, "DI", saltInteg, j)
 	b = append(b, `,"ip_whitelist":[],"name":`...)
 	b = appendString(b, def.name+" "+strconv.Itoa(j+1))
 	b = append(b, `,"networks_for_api_access":"","notes":"","policy_key":`...)
 	if p.cfg.Policies > 1 && g.intn(2) == 0 {
-		b = appendIDStr(b, p.id("PO", saltPolicy, 1+g.intn(p.cfg.Policies-1)))
+		b = p.appendIDStr(b, "PO", saltPolicy, 1+g.intn(p.cfg.Policies-1))
 	} else {
 		b = append(b, `""`...)
 	}
 	b = append(b, `,"prompt_v4_enabled":1,"secret_key":`...)
-	b = appendIDStr(b, integrationSecret(p, j))
+	b = appendString(b, string(integrationSecret(p, j)))
 	b = append(b, `,"type":`...)
 	b = appendString(b, def.typ)
 	return append(b, `,"username_normalization_policy":"None"}`...)
@@ -380,7 +381,7 @@ func renderPolicy(_ *Account, p *population, b []byte, j int) []byte {
 	b = append(b, `{"is_global_policy":`...)
 	b = appendBool(b, j == 0)
 	b = append(b, `,"policy_key":`...)
-	b = appendIDStr(b, p.id("PO", saltPolicy, j))
+	b = p.appendIDStr(b, "PO", saltPolicy, j)
 	b = append(b, `,"policy_name":`...)
 	b = appendString(b, p.policyName(j))
 	b = append(b, `,"sections":{`...)
@@ -419,7 +420,7 @@ func renderPolicySummary(_ *Account, p *population, b []byte) []byte {
 	b = append(b, `{"global_policy":`...)
 	if n > 0 {
 		b = append(b, `{"policy_key":`...)
-		b = appendIDStr(b, p.id("PO", saltPolicy, 0))
+		b = p.appendIDStr(b, "PO", saltPolicy, 0)
 		b = append(b, `,"policy_name":"Global Policy"}`...)
 	} else {
 		b = append(b, "null"...)
@@ -433,18 +434,18 @@ func renderPolicySummary(_ *Account, p *population, b []byte) []byte {
 		b = append(b, `{"policy_applies_to":[`...)
 		if p.cfg.Integrations > 0 {
 			b = append(b, `{"apply_type":"app","integration_key":`...)
-			b = appendIDStr(b, p.id("DI", saltInteg, g.intn(p.cfg.Integrations)))
+			b = p.appendIDStr(b, "DI", saltInteg, g.intn(p.cfg.Integrations))
 			b = append(b, '}')
 			if p.cfg.Groups > 0 && g.intn(2) == 0 {
 				b = append(b, `,{"apply_type":"group_app","group_id":`...)
-				b = appendIDStr(b, p.id("DG", saltGroup, g.intn(p.cfg.Groups)))
+				b = p.appendIDStr(b, "DG", saltGroup, g.intn(p.cfg.Groups))
 				b = append(b, `,"integration_key":`...)
-				b = appendIDStr(b, p.id("DI", saltInteg, g.intn(p.cfg.Integrations)))
+				b = p.appendIDStr(b, "DI", saltInteg, g.intn(p.cfg.Integrations))
 				b = append(b, '}')
 			}
 		}
 		b = append(b, `],"policy_key":`...)
-		b = appendIDStr(b, p.id("PO", saltPolicy, j))
+		b = p.appendIDStr(b, "PO", saltPolicy, j)
 		b = append(b, `,"policy_name":`...)
 		b = appendString(b, p.policyName(j))
 		b = append(b, '}')

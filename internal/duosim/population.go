@@ -4,7 +4,6 @@
 package duosim
 
 import (
-	"strconv"
 	"time"
 )
 
@@ -322,29 +321,29 @@ func (p *population) integrationType(j int) string {
 	return pick(&g, appDefs).typ
 }
 
-// ids: a prefix, the index in base 36 (so ids are distinct) and filler
-// from the seed, 20 characters in all, upper-case like Duo's.
-func (p *population) id(prefix string, salt uint64, i int) []byte {
+// appendID appends a Duo-style id: a prefix, filler from the seed, and the
+// index in base 36 (so ids are distinct), 20 upper-case characters in all.
+func (p *population) appendID(b []byte, prefix string, salt uint64, i int) []byte {
 	const alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	var b [20]byte
-	n := copy(b[:], prefix)
-	idx := strconv.FormatInt(int64(i), 36)
-	fill := 20 - n - 7
+	b = append(b, prefix...)
+	fill := 20 - len(prefix) - 7
 	g := p.rng(salt^0x1d, i)
 	for k := 0; k < fill; k++ {
-		b[n+k] = alpha[g.intn(36)]
+		b = append(b, alpha[g.intn(36)])
 	}
-	for k := 0; k < 7; k++ {
-		c := byte('0')
-		if j := len(idx) - 7 + k; j >= 0 {
-			c = idx[j]
-		}
-		if c >= 'a' {
-			c -= 'a' - 'A'
-		}
-		b[n+fill+k] = c
+	var digits [7]byte
+	x := uint64(max(0, i))
+	for k := 6; k >= 0; k-- {
+		digits[k] = alpha[x%36]
+		x /= 36
 	}
-	return b[:]
+	return append(b, digits[:]...)
+}
+
+// id is appendID as a string.
+func (p *population) id(prefix string, salt uint64, i int) string {
+	var buf [20]byte
+	return string(p.appendID(buf[:0], prefix, salt, i))
 }
 
 // UserKey groups users by status and enrolment.
