@@ -12,7 +12,7 @@ import (
 	"strconv"
 )
 
-// The Accounts API (API.md 3.9, INVENTORY.md 2): a parent lists its
+// The Accounts API (docs/duo-api.md §3.9): a parent lists its
 // children with POST /accounts/v1/account/list, signed with the parent's
 // Accounts API application keys, and reads any child's Admin API data with
 // the same keys by adding the signed parameter account_id and sending the
@@ -39,7 +39,7 @@ type ChildAccount struct {
 	// Refuse maps a log type (see LogTypes) to the error its endpoint
 	// answers for this child: 40401 (404 Resource not found) or 40301
 	// (403 Access forbidden). Which log types Duo serves children is not
-	// documented; authentication is known to work (API.md 3.9).
+	// documented; authentication is known to work (docs/duo-api.md §3.9).
 	Refuse map[string]int `json:"refuse,omitempty"`
 }
 

@@ -82,7 +82,7 @@ func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) (*Accoun
 		return nil, badSignature()
 	}
 	// A request for a child is signed for the child's api_hostname; the
-	// parent's is accepted too unless StrictChildHost (API.md 3.9).
+	// parent's is accepted too unless StrictChildHost (docs/duo-api.md §3.9).
 	// A child that has left the list keeps its hostname, and is refused
 	// after the signature check.
 	accountID := firstOr(params["account_id"], "")
@@ -122,7 +122,7 @@ func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) (*Accoun
 				case sha1.Size:
 					ok = macEqual(sha1.New, c.skey, in.v2(), sig)
 				case sha512.Size:
-					// Detect the canonical form by trying both (API.md 2.1, 2.2).
+					// Detect the canonical form by trying both (docs/duo-api.md §2.1, §2.2).
 					ok = macEqual(sha512.New, c.skey, in.v2(), sig) ||
 						macEqual(sha512.New, c.skey, in.v2()+"\n"+v5Tail, sig)
 				}
@@ -151,7 +151,7 @@ func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) (*Accoun
 // authorize checks that the application whose keys signed the request may
 // make it: the Accounts API keys list children and read any child, the
 // Admin API keys read the parent. A wrong pairing is Duo's 403 40301
-// "Wrong integration type for this API." (API.md 1.1).
+// "Wrong integration type for this API." (docs/duo-api.md §1.1).
 func (s *Sim) authorize(path string, kind credKind, accountIDs []string, child *Account) (*Account, *response) {
 	wrongType := errorResponse(http.StatusForbidden, 40301, "Access forbidden", "Wrong integration type for this API.")
 	switch {

@@ -11,8 +11,8 @@
 // summary), and the Accounts API's child list, with Duo's envelopes, units,
 // page limits, cursors and parameter errors. It verifies every request's
 // signature the way Duo does (v2 HMAC-SHA1, v2 HMAC-SHA512, v5 HMAC-SHA512,
-// GET and POST). The facts it follows are in the project's shared duo/API.md
-// and duo/INVENTORY.md; comments cite their sections.
+// GET and POST). The facts it follows are in docs/duo-api.md; comments cite
+// its sections.
 //
 // The verifier is written independently of the receiver's signer: this
 // package imports nothing from receiver/.

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Authentication log filters (INVENTORY.md 3.1). Duo's clients send each
+// Authentication log filters, as Duo's clients document them. They send each
 // list as a repeated parameter (users=A&users=B), signed like any other;
 // the simulator reads exactly that and does not split values on commas.
 // Values within one filter are ORed (documented); different filters are

@@ -12,9 +12,10 @@ import (
 )
 
 // Inventory endpoints: offset-paged object lists with the metadata at the
-// top level of the envelope (API.md 1.3, 3.8, 4.4), and three unpaged
-// objects. Limits follow INVENTORY.md 1.1; where sources disagree (groups:
-// 100 or 500) the simulator takes the smaller.
+// top level of the envelope (docs/duo-api.md §1.3, §3.8, §4.4), and three
+// unpaged objects. Page limits are those Duo's clients and documentation
+// copies give; where sources disagree (groups: 100 or 500) the simulator
+// takes the smaller.
 
 // resource is one inventory endpoint.
 type resource struct {
@@ -98,7 +99,7 @@ type InventoryFaults struct {
 	// FailPages makes chosen pages fail.
 	FailPages []PageFault
 	// MaxPage, when positive, caps every page at this many objects (Duo
-	// may return fewer than asked, API.md 3.8); next_offset still follows.
+	// may return fewer than asked, docs/duo-api.md §3.8); next_offset still follows.
 	MaxPage int
 }
 

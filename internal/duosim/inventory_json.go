@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Object shapes follow INVENTORY.md 1.2-1.5 (Duo's documentation as copied
-// by its clients, and others' fixtures). Keys are written sorted.
+// Object shapes follow Duo's documentation as its clients copy it, and
+// others' fixtures. Keys are written sorted.
 
 // appendIDStr appends a JSON string holding p.appendID.
 func (p *population) appendIDStr(b []byte, prefix string, salt uint64, i int) []byte {
@@ -206,7 +206,7 @@ func renderGroup(p *population, b []byte, j int) []byte {
 	b = appendString(b, "Members of "+p.groupName(j))
 	b = append(b, `,"group_id":`...)
 	b = p.appendIDStr(b, "DG", saltGroup, j)
-	// The per-factor flags are legacy and always false (INVENTORY.md 1.2).
+	// The per-factor flags are legacy and always false, Duo documents.
 	b = append(b, `,"mobile_otp_enabled":false,"name":`...)
 	b = appendString(b, p.groupName(j))
 	b = append(b, `,"push_enabled":false,"sms_enabled":false,"status":`...)
@@ -375,7 +375,7 @@ func (p *population) policyName(j int) string {
 }
 
 // renderPolicy writes policy j; only enabled sections are present
-// (INVENTORY.md 1.4), so the sections vary.
+// in the object, so the sections vary.
 func renderPolicy(_ *Account, p *population, b []byte, j int) []byte {
 	g := p.rng(saltPolicy^0x2, j)
 	b = append(b, `{"is_global_policy":`...)
@@ -455,7 +455,7 @@ func renderPolicySummary(_ *Account, p *population, b []byte) []byte {
 	return append(b, `,"response_is_truncated":false}`...)
 }
 
-// renderSummary writes /admin/v1/info/summary (API.md 3.7). user_count
+// renderSummary writes /admin/v1/info/summary (docs/duo-api.md §3.7). user_count
 // leaves out the users in the trash, which user_pending_deletion_count
 // counts [U].
 func renderSummary(_ *Account, p *population, b []byte) []byte {
@@ -478,7 +478,8 @@ func renderSummary(_ *Account, p *population, b []byte) []byte {
 	return append(b, '}')
 }
 
-// renderSettings writes /admin/v1/settings (INVENTORY.md 1.5).
+// renderSettings writes /admin/v1/settings, with the posture fields Duo's
+// clients name.
 func renderSettings(a *Account, _ *population, b []byte) []byte {
 	name := a.Name()
 	if name == "" {

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// listPage is Duo's envelope of an offset-paged list (API.md 1.3).
+// listPage is Duo's envelope of an offset-paged list (docs/duo-api.md §1.3).
 type listPage struct {
 	Stat     string            `json:"stat"`
 	Response []json.RawMessage `json:"response"`

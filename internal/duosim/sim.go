@@ -74,7 +74,7 @@ type Config struct {
 	// StrictChildHost refuses (40103) a request for a child that is
 	// signed for the parent's host rather than the child's api_hostname.
 	// By default both are accepted: Duo documents the child's host, and
-	// duo_log_sync sends the parent's and works (API.md 3.9).
+	// duo_log_sync sends the parent's and works (docs/duo-api.md §3.9).
 	StrictChildHost bool
 }
 
