@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -111,10 +112,37 @@ type LogTypeConfig struct {
 // Unmarshal decodes the configuration. Config needs its own: otherwise the Unmarshal of the
 // embedded confighttp.ClientConfig is promoted to Config and decodes the HTTP settings only.
 // confmap calls it with a Conf that does not call it again, and handles the squashed
-// ClientConfig itself.
+// ClientConfig itself. That handling decodes with unknown keys allowed (ClientConfig's own
+// Unmarshal, then the other fields), so a second, strict decode names any misspelled key.
 func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
-	return conf.Unmarshal(cfg)
+	if err := conf.Unmarshal(cfg); err != nil {
+		return err
+	}
+	return conf.Unmarshal(reflect.New(strictConfigType).Interface())
 }
+
+// plainClientConfig has ClientConfig's fields and tags but not its Unmarshal method, which
+// decodes with unknown keys allowed.
+type plainClientConfig confighttp.ClientConfig
+
+// strictConfigType is Config with plainClientConfig in place of the HTTP settings: every
+// key it does not know is an error. It is built from Config, so a new setting needs no
+// second listing.
+var strictConfigType = func() reflect.Type {
+	ct := reflect.TypeFor[Config]()
+	fields := make([]reflect.StructField, 0, ct.NumField())
+	for i := range ct.NumField() {
+		f := ct.Field(i)
+		switch {
+		case !f.IsExported():
+			continue
+		case f.Type == reflect.TypeFor[confighttp.ClientConfig]():
+			f = reflect.StructField{Name: f.Name, Type: reflect.TypeFor[plainClientConfig](), Tag: f.Tag}
+		}
+		fields = append(fields, f)
+	}
+	return reflect.StructOf(fields)
+}()
 
 // byType returns the settings of one log type.
 func (l *LogsConfig) byType(lt duoapi.LogType) *LogTypeConfig {
