@@ -146,22 +146,25 @@ var strictConfigType = func() reflect.Type {
 
 // byType returns the settings of one log type.
 func (l *LogsConfig) byType(lt duoapi.LogType) *LogTypeConfig {
-	switch lt {
-	case duoapi.Authentication:
-		return &l.Authentication
-	case duoapi.Administrator:
-		return &l.Administrator
-	case duoapi.Telephony:
-		return &l.Telephony
-	case duoapi.Activity:
-		return &l.Activity
-	case duoapi.OfflineEnrollment:
-		return &l.OfflineEnrollment
-	case duoapi.TrustMonitor:
-		return &l.TrustMonitor
-	}
-	return nil
+	return reflect.ValueOf(l).Elem().Field(logsConfigField[lt]).Addr().Interface().(*LogTypeConfig)
 }
+
+// logsConfigField is the index in LogsConfig of each log type's field, the one whose key
+// (logs.<type>) is the log type's name: the yaml keys and duoapi's log types are tied here
+// once, not by a list per site. A log type without a field stops every test and binary.
+var logsConfigField = func() map[duoapi.LogType]int {
+	t := reflect.TypeFor[LogsConfig]()
+	idx := make(map[duoapi.LogType]int, t.NumField())
+	for i := range t.NumField() {
+		idx[duoapi.LogType(t.Field(i).Tag.Get("mapstructure"))] = i
+	}
+	for _, lt := range duoapi.LogTypes {
+		if _, ok := idx[lt]; !ok {
+			panic(fmt.Sprintf("duoreceiver: LogsConfig has no field with key %q", lt))
+		}
+	}
+	return idx
+}()
 
 // lookback is the span the first pull of a log type reads.
 func (cfg *Config) lookback(lt duoapi.LogType) time.Duration {

@@ -138,6 +138,14 @@ func (f *fakeDuo) Fetch(ctx context.Context, lt duoapi.LogType, w duoapi.Window,
 	}
 }
 
+// Summary answers the start-up check like a small account.
+func (f *fakeDuo) Summary(context.Context) (map[string]int64, error) {
+	return map[string]int64{"user_count": 1, "integration_count": 1}, nil
+}
+
+// ClockOffset is 0: the fake's clock is Duo's.
+func (f *fakeDuo) ClockOffset() time.Duration { return 0 }
+
 func (f *fakeDuo) windowsAsked() []duoapi.Window {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -233,7 +241,7 @@ func (h *harness) start(fake *fakeDuo, next consumer.Logs) *duoLogsReceiver {
 	r, err := newDuoLogsReceiver(h.set, h.cfg, next)
 	require.NoError(h.t, err)
 	r.now = fake.clock
-	r.newFetcher = func(context.Context, component.Host, *duoLogsReceiver) (logFetcher, func(), error) {
+	r.newAPI = func(context.Context, component.Host) (duoAPI, func(), error) {
 		return fake, func() {}, nil
 	}
 	r.onPoll = func(_ duoapi.LogType, err error) { h.polls <- err }
