@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -290,4 +292,31 @@ func (h *harness) put(lt duoapi.LogType, value []byte) {
 func newTestStorageClient(t *testing.T) *storagetest.TestClient {
 	t.Helper()
 	return storagetest.NewInMemoryClient(component.KindReceiver, component.NewID(metadata.Type), "")
+}
+
+// failingStorage is a storage extension whose clients fail every write while failSet is
+// true; reads work.
+type failingStorage struct {
+	*storagetest.TestStorage
+	failSet atomic.Bool
+}
+
+func (s *failingStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+	c, err := s.TestStorage.GetClient(ctx, kind, id, name)
+	if err != nil {
+		return nil, err
+	}
+	return &failingClient{Client: c, fail: &s.failSet}, nil
+}
+
+type failingClient struct {
+	storage.Client
+	fail *atomic.Bool
+}
+
+func (c *failingClient) Set(ctx context.Context, key string, value []byte) error {
+	if c.fail.Load() {
+		return errors.New("disk full")
+	}
+	return c.Client.Set(ctx, key, value)
 }

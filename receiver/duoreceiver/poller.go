@@ -73,7 +73,7 @@ func (p *poller) load(ctx context.Context) {
 	p.state = initialState(now, p.settings)
 	p.logger.Info("no stored cursor; starting from initial_lookback", zap.Time("start", p.state.cursor))
 	if err := p.cp.save(ctx, &p.state); err != nil {
-		p.report(fmt.Errorf("%w: %w", errStorage, err))
+		p.report(&storageFailure{err})
 	}
 	p.recordLag(now)
 }
@@ -114,7 +114,7 @@ func (p *poller) report(err error) error {
 		p.deps.health.succeeded(p.lt)
 	case errors.Is(err, errConsume):
 		p.logger.Error("pull stopped: the next consumer refused the logs; the cursor stays at what was delivered", zap.Error(err))
-	case errors.Is(err, errStorage):
+	case isStorageFailure(err):
 		err = storageError(p.lt, p.deps.storage, err)
 		p.logger.Error("failed to save the cursor in the storage extension; a restart may deliver some events again",
 			zap.String("storage", p.deps.storage), zap.Error(err))
@@ -185,7 +185,7 @@ func (p *poller) deliver(ctx context.Context, page duoapi.Page, keep time.Time) 
 	// The page is delivered: save even if Shutdown cancelled ctx meanwhile, or a restart
 	// would deliver it again.
 	if err := p.cp.save(context.WithoutCancel(ctx), &p.state); err != nil {
-		return fmt.Errorf("%w: %w", errStorage, err)
+		return &storageFailure{err}
 	}
 	return nil
 }

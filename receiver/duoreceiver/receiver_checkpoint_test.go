@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -382,4 +383,52 @@ func TestCheckpointV1Boundary(t *testing.T) {
 			assert.Equal(t, []string{"edge-late"}, got)
 		})
 	}
+}
+
+// TestStatusStorageFailure: a checkpoint the storage extension cannot write is storage
+// trouble, not API trouble: its own log message and a status naming the extension, never
+// "pull failed" or the credentials. Once writes work again the status goes back to OK.
+func TestStatusStorageFailure(t *testing.T) {
+	lt := duoapi.Authentication
+	cfg := checkpointConfig()
+	cfg.Logs.Authentication.PullInterval = 50 * time.Millisecond
+	id := storagetest.NewStorageID("flaky")
+	cfg.StorageID = &id
+	store := &failingStorage{TestStorage: storagetest.NewInMemoryStorageExtension("flaky")}
+	store.failSet.Store(true)
+	h := newHarness(t, cfg)
+	h.cfg.StorageID = &id
+	h.host = &statusHost{StorageHost: storagetest.NewStorageHost().WithExtension(id, store)}
+	core, logs := observer.New(zapcore.InfoLevel)
+	h.set.Logger = zap.New(core)
+	fake := newFakeDuo(t0, 10)
+	fake.addSpread(lt, "ev", 3, t0.Add(-30*time.Minute), t0.Add(-10*time.Minute))
+
+	r := h.start(fake, &consumertest.LogsSink{})
+	first := <-h.polls
+	store.failSet.Store(false)
+	var second error
+	select {
+	case second = <-h.polls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no second poll")
+	}
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	var sf *storageFailure
+	require.ErrorAs(t, first, &sf)
+	require.NoError(t, second)
+	assert.Zero(t, logs.FilterMessageSnippet("pull failed").Len())
+	assert.Zero(t, logs.FilterMessageSnippet("rejected the credentials").Len())
+	saveErrs := logs.FilterMessage("failed to save the cursor in the storage extension; a restart may deliver some events again")
+	assert.Equal(t, 2, saveErrs.Len(), "the initial save at load and the save after the first page")
+	events := h.host.statuses()
+	require.NotEmpty(t, events)
+	for _, ev := range events[:len(events)-1] {
+		assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
+		assert.ErrorContains(t, ev.Err(), `storage extension "`+id.String()+`"`)
+		assert.ErrorContains(t, ev.Err(), "disk full")
+		assert.NotContains(t, ev.Err().Error(), "credentials")
+	}
+	assert.Equal(t, componentstatus.StatusOK, events[len(events)-1].Status())
 }

@@ -51,8 +51,16 @@ func (h *health) succeeded(lt duoapi.LogType) {
 	}
 }
 
-// errStorage marks a failure of the storage extension, as opposed to API trouble.
-var errStorage = errors.New("storage extension failed")
+// storageFailure marks a failure of the storage extension, as opposed to API trouble.
+type storageFailure struct{ err error }
+
+func (e *storageFailure) Error() string { return e.err.Error() }
+func (e *storageFailure) Unwrap() error { return e.err }
+
+func isStorageFailure(err error) bool {
+	var sf *storageFailure
+	return errors.As(err, &sf)
+}
 
 // errConsume marks a refusal by the next consumer, as opposed to API trouble.
 var errConsume = errors.New("next consumer refused the logs")
