@@ -51,6 +51,7 @@ type fakeDuo struct {
 	block   func(call int) bool
 	blocked chan struct{}
 	windows []duoapi.Window // every window asked for
+	offset  time.Duration   // ClockOffset's answer
 }
 
 func newFakeDuo(now time.Time, pageSize int) *fakeDuo {
@@ -145,8 +146,18 @@ func (f *fakeDuo) Summary(context.Context) (map[string]int64, error) {
 	return map[string]int64{"user_count": 1, "integration_count": 1}, nil
 }
 
-// ClockOffset is 0: the fake's clock is Duo's.
-func (f *fakeDuo) ClockOffset() time.Duration { return 0 }
+// ClockOffset is the skew set by setOffset: how far Duo's clock is ahead of the fake's.
+func (f *fakeDuo) ClockOffset() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.offset
+}
+
+func (f *fakeDuo) setOffset(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.offset = d
+}
 
 func (f *fakeDuo) windowsAsked() []duoapi.Window {
 	f.mu.Lock()

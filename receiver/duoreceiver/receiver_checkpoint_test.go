@@ -432,3 +432,26 @@ func TestStatusStorageFailure(t *testing.T) {
 	}
 	assert.Equal(t, componentstatus.StatusOK, events[len(events)-1].Status())
 }
+
+// TestWindowsOnDuoClock: windows are computed on Duo's clock (the local clock corrected by
+// the client's learned offset), the clock Duo and the client's own 180-day guard judge
+// mintime by. With Duo two hours ahead, a window clamped on the local clock would start
+// more than 180 days before Duo's now and be refused on every pull.
+func TestWindowsOnDuoClock(t *testing.T) {
+	lt := duoapi.Authentication
+	h := newHarness(t, checkpointConfig())
+	data, err := encodeCheckpoint(&streamState{cursor: t0.Add(-200 * 24 * time.Hour)})
+	require.NoError(t, err)
+	h.put(lt, data)
+	fake := newFakeDuo(t0, 10)
+	const skew = 2 * time.Hour
+	fake.setOffset(skew)
+	require.NoError(t, h.runOnce(fake, &consumertest.LogsSink{}))
+
+	asked := fake.windowsAsked()
+	require.Len(t, asked, 1)
+	duoNow := t0.Add(skew)
+	assert.Equal(t, duoNow.Add(-retentionSafety), asked[0].Start)
+	assert.Equal(t, duoNow.Add(-h.cfg.Delay), asked[0].End)
+	assert.False(t, asked[0].Start.Before(duoNow.Add(-maxLookback)), "inside Duo's 180 days by Duo's clock")
+}
