@@ -99,7 +99,6 @@ func newAPIClient(ctx context.Context, host component.Host, cfg *Config, set rec
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to create HTTP client: %w", err)
 	}
-	backOff := cfg.BackOffConfig
 	client, err := duoapi.New(duoapi.Config{
 		BaseURL:        cfg.baseURL(),
 		Host:           cfg.host(),
@@ -107,18 +106,11 @@ func newAPIClient(ctx context.Context, host component.Host, cfg *Config, set rec
 		SecretKey:      string(cfg.SecretKey),
 		AccountID:      cfg.AccountID,
 		RateLimit:      cfg.RateLimit,
-		Retry: duoapi.RetrySettings{
-			Enabled:             backOff.Enabled,
-			InitialInterval:     backOff.InitialInterval,
-			MaxInterval:         backOff.MaxInterval,
-			MaxElapsedTime:      backOff.MaxElapsedTime,
-			Multiplier:          backOff.Multiplier,
-			RandomizationFactor: backOff.RandomizationFactor,
-		},
-		UserAgent: userAgent(set.BuildInfo),
-		Observer:  obs,
-		Logger:    set.Logger,
-		Now:       now,
+		Retry:          cfg.BackOffConfig,
+		UserAgent:      userAgent(set.BuildInfo),
+		Observer:       obs,
+		Logger:         set.Logger,
+		Now:            now,
 	}, hc)
 	if err != nil {
 		hc.CloseIdleConnections()
@@ -127,9 +119,10 @@ func newAPIClient(ctx context.Context, host component.Host, cfg *Config, set rec
 	return client, hc.CloseIdleConnections, nil
 }
 
+// userAgent names the distribution; "" leaves the client's default.
 func userAgent(info component.BuildInfo) string {
 	if info.Command == "" {
-		return "otelcol-duo"
+		return ""
 	}
 	return fmt.Sprintf("%s/%s duoreceiver", info.Command, info.Version)
 }
