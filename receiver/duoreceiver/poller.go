@@ -73,7 +73,7 @@ func (p *poller) load(ctx context.Context) {
 	p.state = initialState(now, p.settings)
 	p.logger.Info("no stored cursor; starting from initial_lookback", zap.Time("start", p.state.cursor))
 	if err := p.cp.save(ctx, &p.state); err != nil {
-		p.report(&storageFailure{err})
+		_ = p.report(&storageFailure{err}) // logged and in the status; the first pull saves again
 	}
 	p.recordLag(now)
 }
