@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
 
@@ -298,5 +299,17 @@ func TestUnknownKeys(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tt.wantErr)
 		})
+	}
+}
+
+// TestLogsConfigByType: each log type reads its own logs.<type> section, and no other.
+func TestLogsConfigByType(t *testing.T) {
+	for _, lt := range duoapi.LogTypes {
+		cm := confmap.NewFromStringMap(map[string]any{string(lt): map[string]any{"enabled": true}})
+		var got LogsConfig
+		require.NoError(t, cm.Unmarshal(&got))
+		for _, other := range duoapi.LogTypes {
+			assert.Equal(t, other == lt, got.byType(other).Enabled, "logs.%s set, byType(%s)", lt, other)
+		}
 	}
 }
