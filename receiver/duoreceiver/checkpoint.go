@@ -94,11 +94,12 @@ type checkpointer struct {
 	key    string
 }
 
-// load returns the stored state, nil if there is none, or an error if it is unreadable.
+// load returns the stored state, nil if there is none, or an error if it is unreadable:
+// a *storageFailure when the storage client failed, another error for a bad value.
 func (c *checkpointer) load(ctx context.Context) (*streamState, error) {
 	data, err := c.client.Get(ctx, c.key)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read checkpoint: %w", err)
+		return nil, &storageFailure{read: true, err: fmt.Errorf("failed to read checkpoint: %w", err)}
 	}
 	if data == nil {
 		return nil, nil

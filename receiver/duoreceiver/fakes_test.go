@@ -280,7 +280,7 @@ func (h *harness) runOnce(fake *fakeDuo, next consumer.Logs) error {
 // stored reads the checkpoint of a log type from the harness' storage.
 func (h *harness) stored(lt duoapi.LogType) *streamState {
 	h.t.Helper()
-	ext := h.host.GetExtensions()[*h.cfg.StorageID].(*storagetest.TestStorage)
+	ext := h.host.GetExtensions()[*h.cfg.StorageID].(storage.Extension)
 	client, err := ext.GetClient(context.Background(), component.KindReceiver, h.set.ID, "")
 	require.NoError(h.t, err)
 	defer func() { require.NoError(h.t, client.Close(context.Background())) }()
@@ -293,7 +293,7 @@ func (h *harness) stored(lt duoapi.LogType) *streamState {
 // put writes a raw checkpoint value for a log type.
 func (h *harness) put(lt duoapi.LogType, value []byte) {
 	h.t.Helper()
-	ext := h.host.GetExtensions()[*h.cfg.StorageID].(*storagetest.TestStorage)
+	ext := h.host.GetExtensions()[*h.cfg.StorageID].(storage.Extension)
 	client, err := ext.GetClient(context.Background(), component.KindReceiver, h.set.ID, "")
 	require.NoError(h.t, err)
 	require.NoError(h.t, client.Set(context.Background(), checkpointKey(h.cfg.host(), h.cfg.AccountID, lt), value))
@@ -306,10 +306,10 @@ func newTestStorageClient(t *testing.T) *storagetest.TestClient {
 }
 
 // failingStorage is a storage extension whose clients fail every write while failSet is
-// true; reads work.
+// true, and every read while failGet is true.
 type failingStorage struct {
 	*storagetest.TestStorage
-	failSet atomic.Bool
+	failSet, failGet atomic.Bool
 }
 
 func (s *failingStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
@@ -317,17 +317,24 @@ func (s *failingStorage) GetClient(ctx context.Context, kind component.Kind, id 
 	if err != nil {
 		return nil, err
 	}
-	return &failingClient{Client: c, fail: &s.failSet}, nil
+	return &failingClient{Client: c, s: s}, nil
 }
 
 type failingClient struct {
 	storage.Client
-	fail *atomic.Bool
+	s *failingStorage
 }
 
 func (c *failingClient) Set(ctx context.Context, key string, value []byte) error {
-	if c.fail.Load() {
+	if c.s.failSet.Load() {
 		return errors.New("disk full")
 	}
 	return c.Client.Set(ctx, key, value)
+}
+
+func (c *failingClient) Get(ctx context.Context, key string) ([]byte, error) {
+	if c.s.failGet.Load() {
+		return nil, errors.New("i/o error")
+	}
+	return c.Client.Get(ctx, key)
 }

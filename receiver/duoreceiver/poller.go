@@ -47,19 +47,29 @@ type poller struct {
 	settings streamSettings
 	logger   *zap.Logger
 	cp       *checkpointer
-	state    streamState
+	// loaded: state holds what the storage had (or a fresh start); until then nothing is
+	// read from Duo.
+	loaded bool
+	state  streamState
 }
 
-// load reads the stored state. A missing or unreadable one starts from initial_lookback,
+// load reads the stored state. A missing or corrupt one starts from initial_lookback,
 // which is saved at once so that a failing first pull does not push the start forward.
-func (p *poller) load(ctx context.Context) {
+// When the storage extension itself fails, load returns its error and the state stays
+// unknown: poll tries again before reading anything, so that a stored cursor is neither
+// overwritten nor read past.
+func (p *poller) load(ctx context.Context) error {
 	now := p.deps.duoNow()
 	st, err := p.cp.load(ctx)
-	if err != nil {
+	switch {
+	case isStorageFailure(err):
+		return err
+	case err != nil:
 		// The value saved below replaces it.
 		p.logger.Warn("stored cursor is unreadable; starting from initial_lookback instead",
 			zap.String("storage", p.deps.storage), zap.String("key", p.cp.key), zap.Error(err))
 	}
+	p.loaded = true
 	if st != nil {
 		p.state = *st
 		fields := []zap.Field{zap.Time("cursor", p.state.cursor), zap.Int("seen_ids", len(p.state.seen))}
@@ -68,14 +78,15 @@ func (p *poller) load(ctx context.Context) {
 		}
 		p.logger.Info("resuming from stored cursor", fields...)
 		p.recordLag(now)
-		return
+		return nil
 	}
 	p.state = initialState(now, p.settings)
 	p.logger.Info("no stored cursor; starting from initial_lookback", zap.Time("start", p.state.cursor))
-	if err := p.cp.save(ctx, &p.state); err != nil {
-		_ = p.report(&storageFailure{err}) // logged and in the status; the first pull saves again
-	}
 	p.recordLag(now)
+	if err := p.cp.save(ctx, &p.state); err != nil {
+		return &storageFailure{err: err}
+	}
+	return nil
 }
 
 // run polls at once, then every pull_interval, until ctx ends.
@@ -92,9 +103,16 @@ func (p *poller) run(ctx context.Context) {
 	}
 }
 
-// poll runs one pull and reports its outcome.
+// poll runs one pull, after loading the state if it is still unknown, and reports the
+// outcome.
 func (p *poller) poll(ctx context.Context) {
-	err := p.pull(ctx)
+	var err error
+	if !p.loaded {
+		err = p.load(ctx)
+	}
+	if p.loaded {
+		err = errors.Join(err, p.pull(ctx))
+	}
 	if ctx.Err() != nil {
 		return // shutting down: not a failure
 	}
@@ -115,9 +133,12 @@ func (p *poller) report(err error) error {
 	case errors.Is(err, errConsume):
 		p.logger.Error("pull stopped: the next consumer refused the logs; the cursor stays at what was delivered", zap.Error(err))
 	case isStorageFailure(err):
+		msg := "failed to save the cursor in the storage extension; a restart may deliver some events again"
+		if sf := (*storageFailure)(nil); errors.As(err, &sf) && sf.read {
+			msg = "failed to read the cursor from the storage extension; reading nothing from duo until it answers"
+		}
 		err = storageError(p.lt, p.deps.storage, err)
-		p.logger.Error("failed to save the cursor in the storage extension; a restart may deliver some events again",
-			zap.String("storage", p.deps.storage), zap.Error(err))
+		p.logger.Error(msg, zap.String("storage", p.deps.storage), zap.Error(err))
 		p.deps.health.failed(p.lt, err)
 	case duoapi.IsCredentialsError(err):
 		err = credentialsError("log type "+string(p.lt), p.deps.apiHost, err)
@@ -185,7 +206,7 @@ func (p *poller) deliver(ctx context.Context, page duoapi.Page, keep time.Time) 
 	// The page is delivered: save even if Shutdown cancelled ctx meanwhile, or a restart
 	// would deliver it again.
 	if err := p.cp.save(context.WithoutCancel(ctx), &p.state); err != nil {
-		return &storageFailure{err}
+		return &storageFailure{err: err}
 	}
 	return nil
 }

@@ -178,7 +178,9 @@ func (r *duoLogsReceiver) Start(ctx context.Context, host component.Host) error 
 			logger:   r.logger.With(zap.String("log_type", string(lt))),
 			cp:       &checkpointer{client: r.storage, key: checkpointKey(r.cfg.host(), r.cfg.AccountID, lt)},
 		}
-		p.load(runCtx)
+		if err := p.load(runCtx); err != nil {
+			_ = p.report(err) // logged and in the status; poll loads again
+		}
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()

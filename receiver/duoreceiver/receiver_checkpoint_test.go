@@ -455,3 +455,54 @@ func TestWindowsOnDuoClock(t *testing.T) {
 	assert.Equal(t, duoNow.Add(-h.cfg.Delay), asked[0].End)
 	assert.False(t, asked[0].Start.Before(duoNow.Add(-maxLookback)), "inside Duo's 180 days by Duo's clock")
 }
+
+// TestStorageUnreadable: while the stored cursor cannot be read (the storage extension
+// fails, which is not the same as a missing or corrupt value), the receiver reads nothing
+// from Duo and reports storage trouble; once the storage answers it resumes from the
+// stored cursor instead of overwriting it with a fresh start.
+func TestStorageUnreadable(t *testing.T) {
+	lt := duoapi.Authentication
+	cfg := checkpointConfig()
+	cfg.Logs.Authentication.PullInterval = 50 * time.Millisecond
+	id := storagetest.NewStorageID("flaky")
+	store := &failingStorage{TestStorage: storagetest.NewFileBackedStorageExtension("flaky", t.TempDir())}
+	h := newHarness(t, cfg)
+	h.cfg.StorageID = &id
+	h.host = &statusHost{StorageHost: storagetest.NewStorageHost().WithExtension(id, store)}
+	core, logs := observer.New(zapcore.InfoLevel)
+	h.set.Logger = zap.New(core)
+
+	fake := newFakeDuo(t0, 10)
+	ids := fake.addSpread(lt, "ev", 6, t0.Add(-50*time.Minute), t0.Add(-10*time.Minute))
+	require.NoError(t, h.runOnce(fake, &consumertest.LogsSink{}))
+	stored := h.stored(lt)
+	require.NotNil(t, stored)
+
+	// New events; the second run starts with the storage unreadable.
+	more := fake.addSpread(lt, "more", 3, t0.Add(-110*time.Second), t0.Add(-70*time.Second))
+	fake.setNow(t0.Add(time.Minute))
+	store.failGet.Store(true)
+	asked := len(fake.windowsAsked())
+	sink := &consumertest.LogsSink{}
+	r := h.start(fake, sink)
+	var first error
+	select {
+	case first = <-h.polls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no poll completed")
+	}
+	var sf *storageFailure
+	require.ErrorAs(t, first, &sf)
+	assert.Len(t, fake.windowsAsked(), asked, "nothing is read from Duo while the cursor is unknown")
+	store.failGet.Store(false)
+	require.Eventually(t, func() bool { return len(deliveredIDs(t, sink.AllLogs())) >= len(more) }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	assert.Equal(t, more, deliveredIDs(t, sink.AllLogs()), "resumed from the stored cursor: %v were delivered by the first run", ids)
+	assert.Positive(t, logs.FilterMessage("failed to read the cursor from the storage extension; reading nothing from duo until it answers").Len())
+	assert.Zero(t, logs.FilterMessage("no stored cursor; starting from initial_lookback").Len()-1, "only the first run starts fresh")
+	events := h.host.statuses()
+	require.NotEmpty(t, events)
+	assert.ErrorContains(t, events[0].Err(), `storage extension "`+id.String()+`"`)
+	assert.Equal(t, componentstatus.StatusOK, events[len(events)-1].Status())
+}

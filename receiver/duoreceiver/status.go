@@ -52,7 +52,11 @@ func (h *health) succeeded(lt duoapi.LogType) {
 }
 
 // storageFailure marks a failure of the storage extension, as opposed to API trouble.
-type storageFailure struct{ err error }
+// read tells a failed read of the stored cursor from a failed save.
+type storageFailure struct {
+	read bool
+	err  error
+}
 
 func (e *storageFailure) Error() string { return e.err.Error() }
 func (e *storageFailure) Unwrap() error { return e.err }
