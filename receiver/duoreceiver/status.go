@@ -82,7 +82,7 @@ func storageError(lt duoapi.LogType, storage string, err error) error {
 }
 
 // duoStatus is the HTTP status Duo meant: for a 200 carrying stat FAIL, the one encoded in
-// the first three digits of its code (API.md 1.4). 0 when err is not Duo's answer.
+// the first three digits of its code (docs/duo-api.md §1.4). 0 when err is not Duo's answer.
 func duoStatus(err error) int {
 	var apiErr *duoapi.APIError
 	if !errors.As(err, &apiErr) {

@@ -22,7 +22,7 @@ type streamSettings struct {
 	window time.Duration
 	// lookback is the span of the first window when nothing is stored.
 	lookback time.Duration
-	// v1 marks the endpoints with whole-second times and a mintime in seconds (API.md 4.2).
+	// v1 marks the endpoints with whole-second times and a mintime in seconds (docs/duo-api.md §4.2).
 	v1 bool
 }
 
@@ -155,9 +155,9 @@ func (st *streamState) accept(fresh map[string]time.Time, next *duoapi.Position,
 }
 
 // cursorAfter is where the next window starts once a window ending at end is complete:
-// end + 1 ms, both bounds being inclusive (API.md 4.1); for the v1 endpoints, whose records
+// end + 1 ms, both bounds being inclusive (docs/duo-api.md §4.1); for the v1 endpoints, whose records
 // have whole-second times and whose mintime is in seconds, the end's second, re-read and
-// de-duplicated, so that events of that second surfacing late are not lost (API.md 4.2).
+// de-duplicated, so that events of that second surfacing late are not lost (docs/duo-api.md §4.2).
 func cursorAfter(end time.Time, v1 bool) time.Time {
 	if v1 {
 		return end.Truncate(time.Second)
