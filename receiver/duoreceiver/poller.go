@@ -134,7 +134,7 @@ func (p *poller) report(err error) error {
 		p.logger.Error("pull stopped: the next consumer refused the logs; the cursor stays at what was delivered", zap.Error(err))
 	case isStorageFailure(err):
 		msg := "failed to save the cursor in the storage extension; a restart may deliver some events again"
-		if sf := (*storageFailure)(nil); errors.As(err, &sf) && sf.read {
+		if isStorageRead(err) {
 			msg = "failed to read the cursor from the storage extension; reading nothing from duo until it answers"
 		}
 		err = storageError(p.lt, p.deps.storage, err)

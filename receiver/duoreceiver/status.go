@@ -66,6 +66,12 @@ func isStorageFailure(err error) bool {
 	return errors.As(err, &sf)
 }
 
+// isStorageRead reports whether err is a failed read of the stored cursor.
+func isStorageRead(err error) bool {
+	var sf *storageFailure
+	return errors.As(err, &sf) && sf.read
+}
+
 // errConsume marks a refusal by the next consumer, as opposed to API trouble.
 var errConsume = errors.New("next consumer refused the logs")
 
