@@ -278,7 +278,7 @@ func TestStatusEvents(t *testing.T) {
 		{
 			name:    "wrong integration type",
 			err:     &duoapi.APIError{Status: 403, Code: 40301, Message: "Access forbidden", Path: "/admin/v2/logs/authentication"},
-			wantMsg: []string{"duo rejected the credentials", "integration_key"},
+			wantMsg: []string{"duo rejected the credentials", "integration_key", "Grant read log"},
 		},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ package duoreceiver
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -76,10 +77,14 @@ func isStorageRead(err error) bool {
 var errConsume = errors.New("next consumer refused the logs")
 
 // credentialsError is the status error for credentials Duo rejected: it names the
-// settings to check.
+// settings to check, and for a 403 the permission reading logs needs.
 func credentialsError(what, apiHost string, err error) error {
-	return fmt.Errorf("duo rejected the credentials for %s: check integration_key, secret_key and api_hostname %q (and that the Admin API application has Grant read log): %w",
-		what, apiHost, err)
+	hint := ""
+	if duoStatus(err) == http.StatusForbidden {
+		hint = " (and that the Admin API application has Grant read log)"
+	}
+	return fmt.Errorf("duo rejected the credentials for %s: check integration_key, secret_key and api_hostname %q%s: %w",
+		what, apiHost, hint, err)
 }
 
 // storageError is the status error for a failed checkpoint read or write.
