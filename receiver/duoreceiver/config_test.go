@@ -45,6 +45,8 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		want    func() *Config
 		wantErr []string // substrings, each must appear; empty = valid
+		// wantUnmarshalErr: substrings of the error of loading the section.
+		wantUnmarshalErr []string
 	}{
 		{
 			name: "",
@@ -106,6 +108,10 @@ func TestLoadConfig(t *testing.T) {
 			name:    "invalid_none_enabled",
 			wantErr: []string{"logs: no log type is enabled"},
 		},
+		{
+			name:             "unknown_keys",
+			wantUnmarshalErr: []string{"storag", "'logs' has invalid keys: authentification"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +119,14 @@ func TestLoadConfig(t *testing.T) {
 			sub, err := cm.Sub(id.String())
 			require.NoError(t, err)
 			cfg := NewFactory().CreateDefaultConfig()
-			require.NoError(t, sub.Unmarshal(cfg))
+			err = sub.Unmarshal(cfg)
+			if len(tt.wantUnmarshalErr) > 0 {
+				for _, want := range tt.wantUnmarshalErr {
+					assert.ErrorContains(t, err, want)
+				}
+				return
+			}
+			require.NoError(t, err)
 
 			err = confmap.Validate(cfg)
 			if len(tt.wantErr) == 0 {
