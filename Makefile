@@ -10,6 +10,7 @@
 #   make bench       Go benchmarks of the module
 #   make bench-e2e   end-to-end benchmarks (internal/e2e, BenchmarkE2E*)
 #   make test-faults end-to-end fault matrix (internal/e2e, TestFaults*)
+#   make image       container image (podman or docker) -> build/otelcol-duo-image.tar
 #   make fuzz        every Fuzz* target for FUZZTIME (default 60s) each (make test: 5s)
 
 SHELL := bash
@@ -154,6 +155,20 @@ bench-e2e: otelcol ## end-to-end benchmarks: BenchmarkE2E* in internal/e2e (issu
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## golangci-lint over the module
 	$(GOLANGCI_LINT) run ./...
+
+# ---- container image ------------------------------------------------------------------
+
+IMAGE_TAR := $(BUILD)/otelcol-duo-image.tar
+
+# image checks for a container engine before building anything, so that a machine without
+# one fails at once, naming the packages to install. scripts/image.sh stages a small build
+# context and saves an OCI archive; with podman it uses the private store of
+# scripts/podman.sh (./build/podman); PODMAN_OWN_STORE=1 uses podman's own.
+.PHONY: image
+image: ## container image (podman, else docker) -> build/otelcol-duo-image.tar
+	@./scripts/image.sh check >/dev/null
+	@$(MAKE) --no-print-directory otelcol
+	./scripts/image.sh build
 
 .PHONY: clean
 clean: ## remove ./build (binaries, ocb sources, demo data)
