@@ -11,6 +11,7 @@
 #   make bench-e2e   end-to-end benchmarks (internal/e2e, BenchmarkE2E*)
 #   make test-faults end-to-end fault matrix (internal/e2e, TestFaults*)
 #   make image       container image (podman or docker) -> build/otelcol-duo-image.tar
+#   make test-container  the image end to end (internal/e2e, TestContainer*; needs podman)
 #   make fuzz        every Fuzz* target for FUZZTIME (default 60s) each (make test: 5s)
 
 SHELL := bash
@@ -118,6 +119,7 @@ test: check-generated test-unit ## everything CI runs (about 13 min cold on 2 co
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-faults
+	$(MAKE) --no-print-directory test-container
 
 FUZZTIME ?= 60s
 # fuzz runs every Fuzz* target of the module for FUZZTIME each (found with grep, so that
@@ -169,6 +171,13 @@ image: ## container image (podman, else docker) -> build/otelcol-duo-image.tar
 	@./scripts/image.sh check >/dev/null
 	@$(MAKE) --no-print-directory otelcol
 	./scripts/image.sh build
+
+# test-container loads build/otelcol-duo-image.tar into a private podman store in a temp
+# dir and runs the image against the simulator and the sink (podman only: the test runs
+# containers with host networking).
+.PHONY: test-container
+test-container: image ## container end-to-end tests: TestContainer* in internal/e2e (podman)
+	OTELCOL_DUO_BIN=$(OTELCOL) OTELCOL_DUO_IMAGE_TAR=$(IMAGE_TAR) $(GO_TEST) -tags e2e -timeout $(E2E_TIMEOUT) -run '^TestContainer' -v ./internal/e2e
 
 .PHONY: clean
 clean: ## remove ./build (binaries, ocb sources, demo data)

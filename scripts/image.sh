@@ -20,12 +20,12 @@ engine() {
 	elif command -v docker >/dev/null 2>&1; then
 		echo docker
 	else
-		cat >&2 <<'MSG'
-image: no container engine found: install podman (with runc) or docker.
-  Debian/Ubuntu: apt-get install podman runc     (or: apt-get install docker.io)
-  Fedora/RHEL:   dnf install podman runc
-`make image` builds with whichever is on PATH; it installs nothing itself.
-MSG
+		# printf, not cat: a builtin, so the message shows even when PATH has nothing.
+		printf '%s\n' >&2 \
+			"image: no container engine found: install podman (with runc) or docker." \
+			"  Debian/Ubuntu: apt-get install podman runc     (or: apt-get install docker.io)" \
+			"  Fedora/RHEL:   dnf install podman runc" \
+			"make image builds with whichever is on PATH; it installs nothing itself."
 		return 1
 	fi
 }
