@@ -176,6 +176,8 @@ type containerRun struct {
 func (r containerRun) args(image string, cfg ImageConfig, sets []string) []string {
 	a := []string{
 		"--network", "host",
+		// As the Kubernetes example runs it: only the state volume is writable.
+		"--read-only",
 		"--secret", r.skeySecret + ",type=env,target=DUO_SECRET_KEY",
 		"--secret", r.otlpSecret + ",type=env,target=OTLP_TOKEN",
 		"-e", "DUO_API_HOSTNAME=" + r.sim.Host,
