@@ -62,12 +62,17 @@ cp "$ca" "$ctx/ca-certificates.crt"
 cp "$root/examples/container/config.yaml" "$ctx/config.yaml"
 mkdir "$ctx/state"
 
-"${run[@]}" build --file "$root/Containerfile" --tag "$image" \
-	--build-arg "VERSION=${version:-dev}" --build-arg "REVISION=$revision" "$ctx"
+build=(build --file "$root/Containerfile" --tag "$image" --build-arg "VERSION=${version:-dev}" --build-arg "REVISION=$revision")
+# podman: one layer and no intermediate images; with vfs every layer is a full copy.
+[[ "$eng" == podman ]] && build+=(--layers=false)
+"${run[@]}" "${build[@]}" "$ctx"
 rm -f "$out"
 if [[ "$eng" == podman ]]; then
 	"${run[@]}" save --format oci-archive --output "$out" "$image"
 else
 	"${run[@]}" save --output "$out" "$image"
+fi
+if [[ "${run[0]}" == "$root/scripts/podman.sh" ]]; then
+	"${run[@]}" image prune --force >/dev/null # the private store keeps only the newest build
 fi
 echo "image: $image -> $out ($(du -h "$out" | cut -f1))"
