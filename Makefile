@@ -15,6 +15,8 @@
 #   make bench       Go benchmarks of the module
 #   make bench-e2e   end-to-end benchmarks (internal/e2e, BenchmarkE2E*)
 #   make test-faults end-to-end fault matrix (internal/e2e, TestFaults*)
+#   make image       container image (podman or docker) -> build/otelcol-duo-image.tar
+#   make test-container  the image end to end (internal/e2e, TestContainer*; needs podman)
 #   make fuzz        every Fuzz* target for FUZZTIME (default 60s) each (make test: 5s)
 
 SHELL := bash
@@ -166,6 +168,7 @@ test: check test-unit ## everything CI runs (about 13 min cold on 2 cores)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-faults
+	$(MAKE) --no-print-directory test-container
 
 FUZZTIME ?= 60s
 # fuzz runs every Fuzz* target of the module for FUZZTIME each (found with grep, so that
@@ -203,6 +206,27 @@ bench-e2e: otelcol ## end-to-end benchmarks: BenchmarkE2E* in internal/e2e
 .PHONY: lint
 lint: $(GOLANGCI_LINT) ## golangci-lint over the module
 	$(GOLANGCI_LINT) run ./...
+
+# ---- container image ------------------------------------------------------------------
+
+IMAGE_TAR := $(BUILD)/otelcol-duo-image.tar
+
+# image checks for a container engine before building anything, so that a machine without
+# one fails at once, naming the packages to install. scripts/image.sh stages a small build
+# context and saves an OCI archive; with podman it uses the private store of
+# scripts/podman.sh (./build/podman); PODMAN_OWN_STORE=1 uses podman's own.
+.PHONY: image
+image: ## container image (podman, else docker) -> build/otelcol-duo-image.tar
+	@./scripts/image.sh check >/dev/null
+	@$(MAKE) --no-print-directory otelcol
+	./scripts/image.sh build
+
+# test-container loads build/otelcol-duo-image.tar into a private podman store in a temp
+# dir and runs the image against the simulator and the sink (podman only: the test runs
+# containers with host networking).
+.PHONY: test-container
+test-container: image ## container end-to-end tests: TestContainer* in internal/e2e (podman)
+	OTELCOL_DUO_BIN=$(OTELCOL) OTELCOL_DUO_IMAGE_TAR=$(IMAGE_TAR) $(GO_TEST) -tags e2e -timeout $(E2E_TIMEOUT) -run '^TestContainer' -v ./internal/e2e
 
 .PHONY: clean
 clean: ## remove ./build (binaries, ocb sources, demo data)

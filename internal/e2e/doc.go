@@ -25,6 +25,10 @@
 //     stored: v2 and Trust Monitor events by their id (txid, telephony_id, activity_id,
 //     sekey), v1 events (administrator, offline_enrollment) by a multiset of their
 //     canonical JSON. A Delivery lists what is missing, duplicated and unexpected.
+//   - Podman (podman.go) runs podman through scripts/podman.sh with a private store in a
+//     temp dir, and removes the containers, volumes, secrets and store it made when the
+//     test ends. OTELCOL_DUO_IMAGE_TAR=/path/to/otelcol-duo-image.tar loads make image's
+//     archive instead of building the image.
 //
 // Conventions for the tests (the Makefile targets use them):
 //
@@ -32,6 +36,7 @@
 //	e2e         TestE2E...           make test-e2e      delivery, restart, SIGKILL (part of make test)
 //	e2e         TestFaults...        make test-faults   fault matrix: 429/5xx/slow/truncated/credentials/sink refusals
 //	e2e         BenchmarkE2E...      make bench-e2e     end-to-end throughput and latency
+//	e2e         TestContainer...     make test-container the image under podman (part of make test)
 //
 // Every end-to-end test file carries `//go:build e2e` so that a plain `go test ./...` stays
 // fast; the harness itself and its unit tests (harness_test.go) build without the tag.

@@ -38,7 +38,8 @@ func fakeEnv(t *testing.T) []string {
 }
 
 // TestE2EExamplesValidate runs `otelcol-duo validate` on every examples/*.yaml (they must
-// pass) and on a config with a bad receiver section (it must fail, naming the fields).
+// pass) and on a config with a bad receiver section (it must fail, naming the fields),
+// with the feature gate the examples are documented to run with.
 func TestE2EExamplesValidate(t *testing.T) {
 	bin := Collector(t)
 	root, err := RepoRoot()
@@ -49,6 +50,8 @@ func TestE2EExamplesValidate(t *testing.T) {
 	if err != nil || len(examples) < 3 {
 		t.Fatalf("want at least 3 example configs, found %v (%v)", examples, err)
 	}
+	// The container image's default config (the container test validates it in the image too).
+	examples = append(examples, filepath.Join(root, "examples", "container", "config.yaml"))
 	type tc struct {
 		name     string
 		path     string
@@ -57,7 +60,8 @@ func TestE2EExamplesValidate(t *testing.T) {
 	}
 	var tests []tc
 	for _, ex := range examples {
-		tests = append(tests, tc{name: filepath.Base(ex), path: ex, wantOK: true})
+		name, _ := filepath.Rel(filepath.Join(root, "examples"), ex)
+		tests = append(tests, tc{name: name, path: ex, wantOK: true})
 	}
 	tests = append(tests, tc{
 		name:     "invalid receiver config",
@@ -66,7 +70,7 @@ func TestE2EExamplesValidate(t *testing.T) {
 	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(bin, "validate", "--config", tt.path)
+			cmd := exec.Command(bin, "validate", "--config", tt.path, gateFlag)
 			cmd.Env = fakeEnv(t)
 			out, err := cmd.CombinedOutput()
 			if tt.wantOK && err != nil {
@@ -183,7 +187,7 @@ func TestE2ERedactionExample(t *testing.T) {
 	for _, lt := range []string{"authentication", "administrator", "telephony", "activity", "offline_enrollment"} {
 		sets = append(sets, "--set=receivers::duo::logs::"+lt+"::pull_interval=1s")
 	}
-	proc := StartCollector(t, bin, filepath.Join(root, "examples", "duo-to-otlp.yaml"), sets...)
+	proc := StartCollector(t, bin, filepath.Join(root, "examples", "duo-to-otlp.yaml"), append(sets, gateFlag)...)
 	want := 400
 	WaitUntil(t, proc, 3*time.Minute, func() (bool, string) {
 		n := sink.RecordCount()
