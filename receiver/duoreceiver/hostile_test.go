@@ -180,6 +180,9 @@ func TestHostileRecords(t *testing.T) {
 	latin1, _ := got["latin1"].Body().Map().Get("reason")
 	require.Equal(t, "caf\uFFFD \uFFFD\uFFFD", latin1.Str(), "bytes that are not UTF-8 must become U+FFFD")
 	require.Equal(t, 9, sink.LogRecordCount(), "every record above exactly once")
+	noTime := got["no-time"]
+	require.NotZero(t, noTime.ObservedTimestamp())
+	require.Equal(t, noTime.ObservedTimestamp(), noTime.Timestamp(), "a record without a readable time is stamped with the observed time")
 
 	// The deep record and the five non-objects are counted and logged.
 	metadatatest.AssertEqualDuoReceiverRecordsUndecodable(t, tt, []metricdata.DataPoint[int64]{

@@ -4,8 +4,8 @@
 // Package mapping turns Duo log records (raw JSON) into OTLP log records. It knows nothing
 // of HTTP or of the collector's pipeline.
 //
-// Each record becomes one LogRecord: Timestamp is the event's time, ObservedTimestamp when
-// the receiver got it, EventName "duo.<log_type>", log.record.uid the Duo event id, Body
+// Each record becomes one LogRecord: Timestamp is the event's time (the observed time when
+// the record has none readable), ObservedTimestamp when the receiver got it, EventName "duo.<log_type>", log.record.uid the Duo event id, Body
 // the whole record as a map (decoded in one pass by DecodeMap, so nothing Duo sends is
 // lost), attributes the fields worth
 // filtering on (semantic-convention keys where one means exactly the same thing, duo.*
@@ -101,7 +101,13 @@ func Append(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, obser
 
 // finish sets everything but the body, which is already in place.
 func finish(lr plog.LogRecord, tm typeMapping, body pcommon.Map, rec duoapi.Record, observed time.Time) {
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(rec.Time))
+	ts := rec.Time
+	if ts.IsZero() {
+		// No time the client could read: the zero time.Time would be an overflowed
+		// Timestamp far from any window; the observed time is the best bound known.
+		ts = observed
+	}
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(tm.eventName)
 	sev, text := tm.severity(body)

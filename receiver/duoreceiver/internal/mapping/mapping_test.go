@@ -7,6 +7,7 @@ import (
 	"flag"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +86,65 @@ func TestNewLogs(t *testing.T) {
 			assert.Equal(t, 1, ld.LogRecordCount())
 		})
 	}
+}
+
+// TestAppendRecord: Append sets what the record itself carries, the uid and the event
+// time, and falls back to the observed time when the client could read no time.
+func TestAppendRecord(t *testing.T) {
+	et := time.Date(2023, 10, 25, 16, 7, 45, 304526000, time.UTC)
+	tests := []struct {
+		name    string
+		rec     duoapi.Record
+		wantTS  time.Time
+		wantUID string // "" for no attribute
+	}{
+		{"time and id", duoapi.Record{Raw: []byte(`{"txid":"T1"}`), Time: et, ID: "T1"}, et, "T1"},
+		{"no readable time", duoapi.Record{Raw: []byte(`{"txid":"T2","timestamp":"soon"}`), ID: "T2"}, testObserved, "T2"},
+		{"no id", duoapi.Record{Raw: []byte(`{}`), Time: et}, et, ""},
+		{"too deep, no time", duoapi.Record{Raw: []byte(`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`), ID: "T3"}, testObserved, "T3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, lrs := NewLogs(testResource)
+			_, err := Append(lrs, logAuthentication, tt.rec, testObserved)
+			require.NoError(t, err)
+			require.Equal(t, 1, lrs.Len())
+			lr := lrs.At(0)
+			assert.Equal(t, pcommon.NewTimestampFromTime(tt.wantTS), lr.Timestamp(), "Timestamp")
+			assert.Equal(t, pcommon.NewTimestampFromTime(testObserved), lr.ObservedTimestamp())
+			assert.Equal(t, "duo.authentication", lr.EventName())
+			uid, ok := lr.Attributes().Get(attrLogRecordUID)
+			assert.Equal(t, tt.wantUID != "", ok, "log.record.uid present")
+			assert.Equal(t, tt.wantUID, uid.Str())
+		})
+	}
+}
+
+// TestAppendRawBody: a valid record nested deeper than MaxDepth keeps its JSON text as
+// the body and is reported; one level less is a structured body.
+func TestAppendRawBody(t *testing.T) {
+	nested := func(depth int) []byte {
+		return []byte(`{"result":"fraud","a":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`)
+	}
+	_, lrs := NewLogs(testResource)
+	rawBody, err := Append(lrs, logAuthentication, duoapi.Record{Raw: nested(MaxDepth)}, testObserved)
+	require.NoError(t, err)
+	assert.False(t, rawBody)
+	assert.Equal(t, pcommon.ValueTypeMap, lrs.At(0).Body().Type())
+	assert.Equal(t, plog.SeverityNumberError, lrs.At(0).SeverityNumber())
+
+	deep := nested(MaxDepth + 1)
+	rawBody, err = Append(lrs, logAuthentication, duoapi.Record{Raw: deep}, testObserved)
+	require.NoError(t, err)
+	assert.True(t, rawBody)
+	require.Equal(t, 2, lrs.Len())
+	assert.Equal(t, string(deep), lrs.At(1).Body().Str())
+
+	// Too deep and broken further on: an error, nothing appended.
+	rawBody, err = Append(lrs, logAuthentication, duoapi.Record{Raw: deep[:len(deep)-1]}, testObserved)
+	require.Error(t, err)
+	assert.False(t, rawBody)
+	assert.Equal(t, 2, lrs.Len())
 }
 
 // TestAppendAwkward covers the field shapes of API.md §3 and §6 item 12 one at a time:
