@@ -22,20 +22,20 @@ const (
 type Paging int
 
 const (
-	// PagingNextOffset: the v2 log endpoints (API.md 4.1). mintime and maxtime (ms) stay
-	// fixed while metadata.next_offset (a [ms, txid] pair or a string) is sent back as
-	// next_offset until none comes.
+	// PagingNextOffset: the v2 log endpoints (docs/duo-api.md §4.1). mintime and maxtime
+	// (ms) stay fixed while metadata.next_offset (a [ms, txid] pair or a string) is sent
+	// back as next_offset until none comes.
 	PagingNextOffset Paging = iota + 1
-	// PagingMinTime: the v1 log endpoints (API.md 4.2). mintime in whole seconds, no
-	// maxtime, no limit, no cursor: the next request starts at the newest second of the
+	// PagingMinTime: the v1 log endpoints (docs/duo-api.md §4.2). mintime in whole seconds,
+	// no maxtime, no limit, no cursor: the next request starts at the newest second of the
 	// page.
 	PagingMinTime
-	// PagingOffset: Trust Monitor (API.md 4.3). Like PagingNextOffset, but the cursor is
-	// sent back as offset.
+	// PagingOffset: Trust Monitor (docs/duo-api.md §4.3). Like PagingNextOffset, but the
+	// cursor is sent back as offset.
 	PagingOffset
-	// PagingList: Duo's object lists (/admin/v1/users and the like, API.md 1.6): offset
-	// and limit, no time bounds; metadata.next_offset is the next offset, absent on the
-	// last page.
+	// PagingList: Duo's object lists (/admin/v1/users and the like, docs/duo-api.md §3.8,
+	// §4.4): offset and limit, no time bounds; metadata.next_offset is the next offset,
+	// absent on the last page.
 	PagingList
 )
 
@@ -64,38 +64,40 @@ type Endpoint struct {
 	Unit   time.Duration
 	Paging Paging
 	// Limit is the largest page: sent as limit where the endpoint takes one, else the
-	// number of rows that makes a page full (API.md 1.6).
+	// number of rows that makes a page full (docs/duo-api.md §1.6).
 	Limit int
 	// Sort is the sort parameter, "" to send none. The v2 default order is descending
-	// (pitfall 6); cursor paging needs ascending.
+	// (docs/duo-api.md §6 item 6); cursor paging needs ascending.
 	Sort string
 	// ListKey is the member of the response object that holds the records; "" when the
-	// response is the array itself (API.md 1.3).
+	// response is the array itself (docs/duo-api.md §1.3).
 	ListKey string
 	// IDKey is the member that identifies a record; "" for records without an id, whose
 	// id is then a hash of their content (Record.ID).
 	IDKey string
 	// Times are the members that carry the event's time, the most precise first: the
-	// first one present and readable counts (API.md 1.5).
+	// first one present and readable counts (docs/duo-api.md §1.5).
 	Times []TimeField
 }
 
 // iso is TimeField.Unit for an ISO-8601 string.
 const iso = 0
 
-// endpoints is the endpoint table (API.md 3), in LogTypes order.
+// endpoints is the endpoint table (docs/duo-api.md §3), in LogTypes order.
 var endpoints = []Endpoint{
 	{
 		Type: Authentication, Path: "/admin/v2/logs/authentication", Version: 2,
 		Unit: time.Millisecond, Paging: PagingNextOffset, Limit: 1000, Sort: "ts:asc",
 		ListKey: "authlogs", IDKey: "txid",
-		// isotimestamp keeps microseconds; timestamp is whole seconds (API.md 3.1).
+		// isotimestamp keeps microseconds; timestamp is whole seconds (docs/duo-api.md
+		// §3.1).
 		Times: []TimeField{{"isotimestamp", iso}, {"timestamp", time.Second}},
 	},
 	{
 		Type: Administrator, Path: "/admin/v1/logs/administrator", Version: 1,
 		Unit: time.Second, Paging: PagingMinTime, Limit: 1000,
-		// timestamp is whole seconds, the unit the endpoint pages in (API.md 3.2).
+		// timestamp is whole seconds, the unit the endpoint pages in (docs/duo-api.md
+		// §3.2).
 		Times: []TimeField{{"timestamp", time.Second}, {"isotimestamp", iso}},
 	},
 	{
@@ -152,7 +154,7 @@ func (lt LogType) Endpoint() (ep Endpoint, ok bool) {
 
 // V1 reports whether lt is served by a v1 log endpoint (administrator, offline
 // enrollment): mintime in whole seconds, no maxtime, no cursor, records without an id
-// (API.md 1.5, 4.2).
+// (docs/duo-api.md §1.5, §4.2).
 func (lt LogType) V1() bool {
 	e := endpointOf(lt)
 	return e != nil && e.Paging == PagingMinTime

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestEndpointTable checks each row against what Duo documents for it (API.md 3), written
-// out here a second time on purpose.
+// TestEndpointTable checks each row against what Duo documents for it (docs/duo-api.md §3),
+// written out here a second time on purpose.
 func TestEndpointTable(t *testing.T) {
 	want := []struct {
 		lt     LogType

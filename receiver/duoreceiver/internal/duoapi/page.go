@@ -18,10 +18,10 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Decoding is lenient (API.md 6.12, 6.13): Duo adds fields and changes their types, so a
-// page is never decoded into maps or structs. One jsontext walk over the body checks its
-// syntax, finds the envelope's members, hands out each record as a slice of the body
-// (Record.Raw aliases the page's buffer) and reads only the members that give the
+// Decoding is lenient (docs/duo-api.md §6 items 12, 13): Duo adds fields and changes their
+// types, so a page is never decoded into maps or structs. One jsontext walk over the body
+// checks its syntax, finds the envelope's members, hands out each record as a slice of the
+// body (Record.Raw aliases the page's buffer) and reads only the members that give the
 // record's time and id; everything else is skipped.
 
 // decodeOptions accept what encoding/json accepts: of repeated member names the last
@@ -33,7 +33,7 @@ var (
 	errNotObject = errors.New("body is not a JSON object")
 )
 
-// envelope is the top level of every answer (API.md 1.3, 1.4).
+// envelope is the top level of every answer (docs/duo-api.md §1.3, §1.4).
 type envelope struct {
 	stat    string
 	code    int
@@ -43,7 +43,7 @@ type envelope struct {
 	// there is none.
 	response jsontext.Kind
 	// next is metadata.next_offset (nextOffset), which object lists carry beside
-	// response (API.md 1.3).
+	// response (docs/duo-api.md §1.3).
 	next string
 }
 
@@ -127,7 +127,7 @@ func members(dec *jsontext.Decoder, fn func(name []byte) error) error {
 // atEOF reports whether nothing but whitespace follows the value dec has read.
 func atEOF(dec *jsontext.Decoder) bool {
 	_, err := dec.ReadToken()
-	return err == io.EOF
+	return errors.Is(err, io.EOF)
 }
 
 // checkStat turns a stat other than OK into an error. An answer without stat but with a
@@ -228,7 +228,7 @@ var (
 func (ps *pageScan) response(dec *jsontext.Decoder) error {
 	ps.records, ps.skipped, ps.next, ps.shapeErr = ps.records[:0], 0, "", nil
 	switch dec.PeekKind() {
-	case '[': // v1 and object lists: a bare array (API.md 1.3)
+	case '[': // v1 and object lists: a bare array (docs/duo-api.md §1.3)
 		return ps.list(dec)
 	case '{': // v2 and Trust Monitor: {<list>: [...], metadata: {...}}
 		if _, err := dec.ReadToken(); err != nil {
@@ -292,7 +292,7 @@ func (ps *pageScan) list(dec *jsontext.Decoder) error {
 const maxTimeFields = 4
 
 // record reads one record object: its Raw (the body between its braces, found by offset),
-// its ID and its Time from the members the endpoint names (API.md 1.5, 3).
+// its ID and its Time from the members the endpoint names (docs/duo-api.md §1.5, §3).
 func (ps *pageScan) record(dec *jsontext.Decoder) (Record, error) {
 	var r Record
 	if _, err := dec.ReadToken(); err != nil {
@@ -329,9 +329,9 @@ func (ps *pageScan) record(dec *jsontext.Decoder) (Record, error) {
 }
 
 // nextOffset reads a metadata object's next_offset, rendered as the client sends it back
-// (API.md 3.1, 3.3, 3.6, pitfall 7): an array (auth's [ms, txid]) joined with a comma, a
-// string as is, a number as its literal; null, absent, empty or anything else gives "".
-// A metadata that is not an object is skipped.
+// (docs/duo-api.md §3.1, §3.3, §3.6, §6 item 7): an array (auth's [ms, txid]) joined
+// with a comma, a string as is, a number as its literal; null, absent, empty or anything
+// else gives "". A metadata that is not an object is skipped.
 func nextOffset(dec *jsontext.Decoder) (string, error) {
 	if dec.PeekKind() != '{' {
 		return "", dec.SkipValue()
@@ -370,8 +370,8 @@ func nextOffset(dec *jsontext.Decoder) (string, error) {
 	return next, err
 }
 
-// decodeSummary decodes /admin/v1/info/summary (API.md 3.7): every numeric member of
-// response. Non-numeric members are left out.
+// decodeSummary decodes /admin/v1/info/summary (docs/duo-api.md §3.7): every numeric member
+// of response. Non-numeric members are left out.
 func decodeSummary(path string, body []byte) (map[string]int64, error) {
 	out := make(map[string]int64)
 	env, err := decodeEnvelope(body, func(dec *jsontext.Decoder) error {
@@ -404,8 +404,8 @@ func decodeSummary(path string, body []byte) (map[string]int64, error) {
 }
 
 // v1IDs numbers identical records of the same second within one page: a v1 record's id is
-// the hash of its compacted content plus its occurrence number, so true twins stay
-// separate events (API.md 3.2, 4.2). A re-query from the boundary second returns that
+// the hash of its compacted content plus its occurrence number, so true twins stay separate
+// events (docs/duo-api.md §3.2, §4.2). A re-query from the boundary second returns that
 // second's records again from the first, so the numbering is stable across pages.
 type v1IDs struct {
 	buf  jsontext.Value
@@ -530,8 +530,8 @@ func timeValue(v []byte, unit time.Duration) (time.Time, bool) {
 	return time.Unix(0, ns).UTC(), true
 }
 
-// isoLayouts are the ISO-8601 forms seen in isotimestamp and ts (API.md 1.5), most
-// common first.
+// isoLayouts are the ISO-8601 forms seen in isotimestamp and ts (docs/duo-api.md §1.5),
+// most common first.
 var isoLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999",

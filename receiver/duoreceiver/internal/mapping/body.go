@@ -87,7 +87,7 @@ func (d *decoder) release() {
 
 // eof checks that nothing but whitespace follows the value read.
 func (d *decoder) eof() error {
-	if _, err := d.dec.ReadToken(); err != io.EOF {
+	if _, err := d.dec.ReadToken(); !errors.Is(err, io.EOF) {
 		if err == nil {
 			err = errors.New("invalid JSON: data after the top-level value")
 		}

@@ -5,13 +5,13 @@
 // of HTTP or of the collector's pipeline.
 //
 // Each record becomes one LogRecord: Timestamp is the event's time (the observed time when
-// the record has none readable), ObservedTimestamp when the receiver got it, EventName "duo.<log_type>", log.record.uid the Duo event id, Body
-// the whole record as a map (decoded in one pass by DecodeMap, so nothing Duo sends is
-// lost), attributes the fields worth
-// filtering on (semantic-convention keys where one means exactly the same thing, duo.*
-// otherwise), severity from the record's outcome (Severity). The attribute table is in
-// the receiver's README (Attribute mapping). Field facts cite sections of the project's
-// Duo API notes (API.md).
+// the record has none readable), ObservedTimestamp when the receiver got it, EventName
+// "duo.<log_type>", log.record.uid the Duo event id, Body the whole record as a map
+// (decoded in one pass by DecodeMap, so nothing Duo sends is lost), attributes the fields
+// worth filtering on (semantic-convention keys where one means exactly the same thing,
+// duo.* otherwise), severity from the record's outcome (Severity). The attribute table is
+// in the receiver's README (Attribute mapping). Field facts cite sections of
+// docs/duo-api.md.
 package mapping // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
 
 import (
