@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"strconv"
@@ -202,7 +203,7 @@ func decodePage(ep *Endpoint, body []byte) (pageData, error) {
 		ids := &v1IDs{}
 		for i := range pd.records {
 			r := &pd.records[i]
-			r.ID = ids.id(r.Raw, r.Time)
+			r.ID = ids.id(ps.sums[i], r.Time)
 		}
 	}
 	return pd, nil
@@ -217,6 +218,12 @@ type pageScan struct {
 	next    string // next_offset of the response's metadata
 	// shapeErr: the response or the record list has the wrong type.
 	shapeErr error
+	// For records without an id (IDKey ""): the content hash of each record, taken
+	// while it is read, and the scratch the hash needs.
+	sums    [][16]byte
+	hash    hash.Hash
+	sum     []byte
+	compact jsontext.Value
 }
 
 var (
@@ -226,7 +233,7 @@ var (
 
 // response reads the response member's value.
 func (ps *pageScan) response(dec *jsontext.Decoder) error {
-	ps.records, ps.skipped, ps.next, ps.shapeErr = ps.records[:0], 0, "", nil
+	ps.records, ps.sums, ps.skipped, ps.next, ps.shapeErr = ps.records[:0], ps.sums[:0], 0, "", nil
 	switch dec.PeekKind() {
 	case '[': // v1 and object lists: a bare array (docs/duo-api.md §1.3)
 		return ps.list(dec)
@@ -237,7 +244,7 @@ func (ps *pageScan) response(dec *jsontext.Decoder) error {
 		return members(dec, func(name []byte) error {
 			switch {
 			case ps.ep.ListKey != "" && keyIs(name, ps.ep.ListKey):
-				ps.records, ps.skipped, ps.shapeErr = ps.records[:0], 0, nil
+				ps.records, ps.sums, ps.skipped, ps.shapeErr = ps.records[:0], ps.sums[:0], 0, nil
 				switch dec.PeekKind() {
 				case '[':
 					return ps.list(dec)
@@ -292,40 +299,104 @@ func (ps *pageScan) list(dec *jsontext.Decoder) error {
 const maxTimeFields = 4
 
 // record reads one record object: its Raw (the body between its braces, found by offset),
-// its ID and its Time from the members the endpoint names (docs/duo-api.md §1.5, §3).
+// its ID and its Time from the members the endpoint names (docs/duo-api.md §1.5, §3);
+// for a record without an id, the hash of its content.
 func (ps *pageScan) record(dec *jsontext.Decoder) (Record, error) {
 	var r Record
 	if _, err := dec.ReadToken(); err != nil {
 		return r, err
 	}
 	start := dec.InputOffset() - 1
-	var times [maxTimeFields]time.Time // by precedence
-	err := members(dec, func(name []byte) error {
-		if ps.ep.IDKey != "" && keyIs(name, ps.ep.IDKey) {
-			v, err := dec.ReadValue()
-			r.ID = scalarText(v)
-			return err
+	hashing := ps.ep.IDKey == ""
+	if hashing {
+		if ps.hash == nil {
+			ps.hash = sha256.New()
 		}
-		for i, tf := range ps.ep.Times {
-			if keyIs(name, tf.Key) {
-				v, err := dec.ReadValue()
-				times[i], _ = timeValue(v, tf.Unit)
-				return err
+		ps.hash.Reset()
+		ps.hash.Write(punct[0:1])
+	}
+	var times [maxTimeFields][]byte // by precedence; parsed once the record is read
+	for n := 0; dec.PeekKind() != '}'; n++ {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return r, err
+		}
+		if hashing {
+			if n > 0 {
+				ps.hash.Write(punct[1:2])
 			}
+			ps.hash.Write(name)
+			ps.hash.Write(punct[2:3])
 		}
-		return dec.SkipValue()
-	})
-	if err != nil {
+		if err := ps.member(dec, name, &r, &times); err != nil {
+			return r, err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
 		return r, err
 	}
 	r.Raw = ps.body[start:dec.InputOffset()]
-	for _, t := range times {
-		if !t.IsZero() {
+	for i, tf := range ps.ep.Times {
+		if t, ok := timeValue(times[i], tf.Unit); ok {
 			r.Time = t
 			break
 		}
 	}
+	if hashing {
+		ps.hash.Write(punct[3:4])
+		var sum [16]byte
+		ps.sum = ps.hash.Sum(ps.sum[:0])
+		copy(sum[:], ps.sum)
+		ps.sums = append(ps.sums, sum)
+	}
 	return r, nil
+}
+
+// punct holds the bytes a compacted object adds around its members (a literal passed to
+// hash.Hash.Write would be allocated on every call).
+var punct = []byte("{,:}")
+
+// member reads the value of the record member called name: the id, a time, or (unless
+// the record is being hashed) skipped.
+func (ps *pageScan) member(dec *jsontext.Decoder, name []byte, r *Record, times *[maxTimeFields][]byte) error {
+	field := -1 // the index in Times; len(Times) for the id
+	if ps.ep.IDKey != "" && keyIs(name, ps.ep.IDKey) {
+		field = len(ps.ep.Times)
+	}
+	for i := 0; field < 0 && i < len(ps.ep.Times); i++ {
+		if keyIs(name, ps.ep.Times[i].Key) {
+			field = i
+		}
+	}
+	hashing := ps.ep.IDKey == ""
+	if field < 0 && !hashing {
+		return dec.SkipValue()
+	}
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	// The same bytes, taken from the body by offset: they stay valid past the decoder's
+	// next read.
+	end := int(dec.InputOffset())
+	v = ps.body[end-len(v) : end]
+	switch {
+	case field == len(ps.ep.Times):
+		r.ID = scalarText(v)
+	case field >= 0:
+		times[field] = v
+	}
+	if hashing {
+		// The hash is of the compacted record, so that only whitespace between tokens
+		// is ignored; a scalar token holds none.
+		if k := v.Kind(); k == '{' || k == '[' {
+			ps.compact = append(ps.compact[:0], v...)
+			_ = ps.compact.Compact() // v is valid JSON: the decoder read it
+			v = ps.compact
+		}
+		ps.hash.Write(v)
+	}
+	return nil
 }
 
 // nextOffset reads a metadata object's next_offset, rendered as the client sends it back
@@ -408,7 +479,6 @@ func decodeSummary(path string, body []byte) (map[string]int64, error) {
 // events (docs/duo-api.md §3.2, §4.2). A re-query from the boundary second returns that
 // second's records again from the first, so the numbering is stable across pages.
 type v1IDs struct {
-	buf  jsontext.Value
 	seen map[v1Key]int
 }
 
@@ -418,12 +488,9 @@ type v1Key struct {
 	sum [16]byte
 }
 
-func (v *v1IDs) id(raw []byte, t time.Time) string {
-	v.buf = append(v.buf[:0], raw...)
-	_ = v.buf.Compact() // raw is valid JSON: the decoder read it
-	full := sha256.Sum256(v.buf)
-	k := v1Key{sec: t.Unix()}
-	copy(k.sum[:], full[:16])
+// id returns the id of the record of content hash sum and time t.
+func (v *v1IDs) id(sum [16]byte, t time.Time) string {
+	k := v1Key{sec: t.Unix(), sum: sum}
 	if v.seen == nil {
 		v.seen = make(map[v1Key]int)
 	}
@@ -510,17 +577,22 @@ func timeValue(v []byte, unit time.Duration) (time.Time, bool) {
 	if unit == iso {
 		return isoTime(v)
 	}
-	s := scalarText(v)
-	if s == "" {
+	switch jsontext.Value(v).Kind() {
+	case '"':
+		s, _ := stringValue(v)
+		v = []byte(s)
+	case '0':
+	default:
 		return time.Time{}, false
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	// string(v) stays on the stack: the conversions allocate nothing.
+	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
 		if unit == time.Millisecond {
 			return time.UnixMilli(n).UTC(), true
 		}
 		return time.Unix(n, 0).UTC(), true
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(v), 64)
 	// Beyond ±2^62 ns of the epoch the conversion overflows; no real timestamp is there.
 	if err != nil || math.IsNaN(f) || math.Abs(f*float64(unit)) > 1<<62 {
 		return time.Time{}, false

@@ -4,6 +4,7 @@
 package mapping
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +43,7 @@ var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsont
 func DecodeMap(raw []byte, dst pcommon.Map) error {
 	// One copy of the record: every string without escapes in the result is a substring of
 	// it, so most strings cost no allocation of their own.
-	d := getDecoder(string(raw))
+	d := getDecoder(string(raw), raw)
 	defer d.release()
 	if d.dec.PeekKind() != '{' {
 		if _, err := d.dec.ReadValue(); err != nil {
@@ -57,21 +58,74 @@ func DecodeMap(raw []byte, dst pcommon.Map) error {
 	return d.eof()
 }
 
-// decoder reads one JSON text held in s.
+// decoder reads one JSON text held in s (and, for a record, in its bytes).
 type decoder struct {
 	dec jsontext.Decoder
+	b   bytes.Buffer // over a record's bytes: the decoder reads them in place
 	r   strings.Reader
 	s   string
 	buf []byte // scratch for strings with escapes
+	// sizes[i] is how many members the i-th container (in reading order) of the last
+	// record held; next is the ordinal of the next container. Records of one type share
+	// their shape, so the last record's sizes are good capacity hints: each map and
+	// slice is then allocated once instead of regrown. A wrong hint costs a regrow or
+	// some slack, never a wrong result.
+	sizes []int32
+	next  int
+	pool  *sync.Pool
 }
 
-var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
+// maxSizeHint bounds a capacity hint and maxHints the containers hinted per record, so
+// that one odd record cannot make later ones reserve much memory.
+const (
+	maxSizeHint = 1024
+	maxHints    = 4096
+)
 
-func getDecoder(s string) *decoder {
-	d := decoderPool.Get().(*decoder)
-	d.s = s
-	d.r.Reset(s)
-	d.dec.Reset(&d.r, decodeOptions...)
+// hint returns the capacity hint for the container that opens now and its ordinal.
+func (d *decoder) hint() (n, ord int) {
+	ord = d.next
+	d.next++
+	if ord < len(d.sizes) {
+		return int(d.sizes[ord]), ord
+	}
+	return 0, ord
+}
+
+// learn records the size of container ord for the next record.
+func (d *decoder) learn(ord, n int) {
+	if ord >= maxHints {
+		return
+	}
+	for len(d.sizes) <= ord {
+		d.sizes = append(d.sizes, 0)
+	}
+	d.sizes[ord] = int32(min(n, maxSizeHint))
+}
+
+// Two pools: a decoder over a bytes.Buffer reads in place, one over a strings.Reader
+// copies into a buffer of its own, which Reset keeps only if it last read a Reader.
+var recordPool, stringPool sync.Pool
+
+// getDecoder returns a decoder over s, or over raw (whose copy s is) when it is not nil.
+func getDecoder(s string, raw []byte) *decoder {
+	var d *decoder
+	if raw != nil {
+		d, _ = recordPool.Get().(*decoder)
+		if d == nil {
+			d = &decoder{pool: &recordPool}
+		}
+		d.b = *bytes.NewBuffer(raw)
+		d.dec.Reset(&d.b, decodeOptions...)
+	} else {
+		d, _ = stringPool.Get().(*decoder)
+		if d == nil {
+			d = &decoder{pool: &stringPool}
+		}
+		d.r.Reset(s)
+		d.dec.Reset(&d.r, decodeOptions...)
+	}
+	d.s, d.next = s, 0
 	return d
 }
 
@@ -79,10 +133,9 @@ func (d *decoder) release() {
 	if len(d.s) > 64<<10 || cap(d.buf) > 64<<10 {
 		return // do not keep a large buffer alive from the pool
 	}
-	d.s = ""
+	d.s, d.b = "", bytes.Buffer{}
 	d.r.Reset("")
-	d.dec.Reset(&d.r)
-	decoderPool.Put(d)
+	d.pool.Put(d)
 }
 
 // eof checks that nothing but whitespace follows the value read.
@@ -105,6 +158,10 @@ func (d *decoder) object(m pcommon.Map, depth int) error {
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
+	n, ord := d.hint()
+	if n > 0 {
+		m.EnsureCapacity(n)
+	}
 	for d.dec.PeekKind() != '}' {
 		name, err := d.dec.ReadValue()
 		if err != nil {
@@ -116,6 +173,7 @@ func (d *decoder) object(m pcommon.Map, depth int) error {
 			return err
 		}
 	}
+	d.learn(ord, m.Len())
 	_, err := d.dec.ReadToken()
 	return err
 }
@@ -128,11 +186,16 @@ func (d *decoder) array(sl pcommon.Slice, depth int) error {
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
+	n, ord := d.hint()
+	if n > 0 {
+		sl.EnsureCapacity(n)
+	}
 	for d.dec.PeekKind() != ']' {
 		if err := d.value(sl.AppendEmpty(), depth); err != nil {
 			return err
 		}
 	}
+	d.learn(ord, sl.Len())
 	_, err := d.dec.ReadToken()
 	return err
 }
@@ -172,17 +235,7 @@ func (d *decoder) at(raw []byte) string {
 // str returns the value of the string token just read: a substring of s when it holds
 // no escape and only valid UTF-8, else its unquoted copy.
 func (d *decoder) str(raw []byte) string {
-	escaped, ascii := false, true
-	for _, c := range raw {
-		if c == '\\' {
-			escaped = true
-			break
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	if !escaped && (ascii || utf8.Valid(raw)) {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		t := d.at(raw)
 		return t[1 : len(t)-1]
 	}
@@ -195,11 +248,11 @@ func (d *decoder) str(raw []byte) string {
 // number sets v from the number token just read.
 func (d *decoder) number(v pcommon.Value, raw []byte) error {
 	text := d.at(raw)
-	if !strings.ContainsAny(text, ".eE") {
-		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-			v.SetInt(n)
-			return nil
-		}
+	// ParseInt refuses a fraction or an exponent: those, and integers beyond int64, are
+	// doubles.
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		v.SetInt(n)
+		return nil
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
@@ -214,7 +267,7 @@ func (d *decoder) number(v pcommon.Value, raw []byte) error {
 // JSON held inside Duo's string fields (admin description, activity details): it
 // reports false if s is not a well-formed JSON object.
 func lookupStrings(s string, fn func(key, val string)) bool {
-	d := getDecoder(s)
+	d := getDecoder(s, nil)
 	defer d.release()
 	if d.dec.PeekKind() != '{' {
 		return false
