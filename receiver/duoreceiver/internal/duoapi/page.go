@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"strconv"
@@ -218,11 +217,9 @@ type pageScan struct {
 	next    string // next_offset of the response's metadata
 	// shapeErr: the response or the record list has the wrong type.
 	shapeErr error
-	// For records without an id (IDKey ""): the content hash of each record, taken
-	// while it is read, and the scratch the hash needs.
+	// For records without an id (IDKey ""): the content hash of each record, and the
+	// record compacted while it is read, which is hashed.
 	sums    [][16]byte
-	hash    hash.Hash
-	sum     []byte
 	compact jsontext.Value
 }
 
@@ -309,11 +306,7 @@ func (ps *pageScan) record(dec *jsontext.Decoder) (Record, error) {
 	start := dec.InputOffset() - 1
 	hashing := ps.ep.IDKey == ""
 	if hashing {
-		if ps.hash == nil {
-			ps.hash = sha256.New()
-		}
-		ps.hash.Reset()
-		ps.hash.Write(punct[0:1])
+		ps.compact = append(ps.compact[:0], '{')
 	}
 	var times [maxTimeFields][]byte // by precedence; parsed once the record is read
 	for n := 0; dec.PeekKind() != '}'; n++ {
@@ -323,10 +316,9 @@ func (ps *pageScan) record(dec *jsontext.Decoder) (Record, error) {
 		}
 		if hashing {
 			if n > 0 {
-				ps.hash.Write(punct[1:2])
+				ps.compact = append(ps.compact, ',')
 			}
-			ps.hash.Write(name)
-			ps.hash.Write(punct[2:3])
+			ps.compact = append(append(ps.compact, name...), ':')
 		}
 		if err := ps.member(dec, name, &r, &times); err != nil {
 			return r, err
@@ -343,18 +335,11 @@ func (ps *pageScan) record(dec *jsontext.Decoder) (Record, error) {
 		}
 	}
 	if hashing {
-		ps.hash.Write(punct[3:4])
-		var sum [16]byte
-		ps.sum = ps.hash.Sum(ps.sum[:0])
-		copy(sum[:], ps.sum)
-		ps.sums = append(ps.sums, sum)
+		full := sha256.Sum256(append(ps.compact, '}'))
+		ps.sums = append(ps.sums, [16]byte(full[:16]))
 	}
 	return r, nil
 }
-
-// punct holds the bytes a compacted object adds around its members (a literal passed to
-// hash.Hash.Write would be allocated on every call).
-var punct = []byte("{,:}")
 
 // member reads the value of the record member called name: the id, a time, or (unless
 // the record is being hashed) skipped.
@@ -389,12 +374,13 @@ func (ps *pageScan) member(dec *jsontext.Decoder, name []byte, r *Record, times 
 	if hashing {
 		// The hash is of the compacted record, so that only whitespace between tokens
 		// is ignored; a scalar token holds none.
+		n := len(ps.compact)
+		ps.compact = append(ps.compact, v...)
 		if k := v.Kind(); k == '{' || k == '[' {
-			ps.compact = append(ps.compact[:0], v...)
-			_ = ps.compact.Compact() // v is valid JSON: the decoder read it
-			v = ps.compact
+			tail := ps.compact[n:]
+			_ = tail.Compact() // v is valid JSON: the decoder read it; it only shrinks
+			ps.compact = ps.compact[:n+len(tail)]
 		}
-		ps.hash.Write(v)
 	}
 	return nil
 }

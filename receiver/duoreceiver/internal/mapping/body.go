@@ -31,7 +31,11 @@ var (
 
 // decodeOptions accept what encoding/json accepts: of repeated names the last one wins,
 // and bytes that are not UTF-8 (which become U+FFFD) may appear inside strings.
-var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+// utf8Options refuse those bytes: a record read with them needs no check of its own.
+var (
+	decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+	utf8Options   = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(false)}
+)
 
 // DecodeMap parses raw, which must hold exactly one JSON object, straight into dst (whose
 // previous content is replaced), without an intermediate map[string]any. It is strict
@@ -43,7 +47,18 @@ var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsont
 func DecodeMap(raw []byte, dst pcommon.Map) error {
 	// One copy of the record: every string without escapes in the result is a substring of
 	// it, so most strings cost no allocation of their own.
-	d := getDecoder(string(raw), raw)
+	s := string(raw)
+	// Nearly every record is valid UTF-8: read it so first, which spares each string a
+	// check, and read it again leniently only if that fails on syntax.
+	err := decodeMap(s, raw, dst, true)
+	if serr := (*jsontext.SyntacticError)(nil); errors.As(err, &serr) {
+		err = decodeMap(s, raw, dst, false)
+	}
+	return err
+}
+
+func decodeMap(s string, raw []byte, dst pcommon.Map, validUTF8 bool) error {
+	d := getDecoder(s, raw, validUTF8)
 	defer d.release()
 	if d.dec.PeekKind() != '{' {
 		if _, err := d.dec.ReadValue(); err != nil {
@@ -52,7 +67,7 @@ func DecodeMap(raw []byte, dst pcommon.Map) error {
 		return errNotObject
 	}
 	dst.Clear()
-	if err := d.object(dst, 1); err != nil {
+	if err := d.object(dst, 1, ""); err != nil {
 		return err
 	}
 	return d.eof()
@@ -65,42 +80,63 @@ type decoder struct {
 	r   strings.Reader
 	s   string
 	buf []byte // scratch for strings with escapes
-	// sizes[i] is how many members the i-th container (in reading order) of the last
-	// record held; next is the ordinal of the next container. Records of one type share
-	// their shape, so the last record's sizes are good capacity hints: each map and
-	// slice is then allocated once instead of regrown. A wrong hint costs a regrow or
-	// some slack, never a wrong result.
-	sizes []int32
-	next  int
-	pool  *sync.Pool
+	// sizes[i] is the name and size of the i-th container (in reading order) of the
+	// last record, byName the last size seen under each name (the member holding the
+	// container; "" for the record). Records of one type share their shape, so these
+	// are good capacity hints: each map and slice is then allocated once instead of
+	// regrown. A wrong hint costs a regrow or some slack, never a wrong result.
+	sizes  []sizeHint
+	byName map[string]int32
+	next   int
+	pool   *sync.Pool
+	// validUTF8: s is known to be valid UTF-8, so no string needs U+FFFD replacements.
+	validUTF8 bool
 }
 
-// maxSizeHint bounds a capacity hint and maxHints the containers hinted per record, so
-// that one odd record cannot make later ones reserve much memory.
+type sizeHint struct {
+	name string
+	n    int32
+}
+
+// maxSizeHint bounds a capacity hint and maxHints the containers and names remembered,
+// so that one odd record cannot make later ones reserve much memory.
 const (
 	maxSizeHint = 1024
 	maxHints    = 4096
 )
 
-// hint returns the capacity hint for the container that opens now and its ordinal.
-func (d *decoder) hint() (n, ord int) {
+// hint returns the capacity hint for the container that opens now under name, and its
+// ordinal.
+func (d *decoder) hint(name string) (n, ord int) {
 	ord = d.next
 	d.next++
-	if ord < len(d.sizes) {
-		return int(d.sizes[ord]), ord
+	if ord < len(d.sizes) && d.sizes[ord].name == name {
+		return int(d.sizes[ord].n), ord
 	}
-	return 0, ord
+	return int(d.byName[name]), ord
 }
 
-// learn records the size of container ord for the next record.
-func (d *decoder) learn(ord, n int) {
-	if ord >= maxHints {
-		return
+// learn records the size of container ord, under name, for the next record. Names are
+// cloned when first kept: they are substrings of a record that must not stay alive.
+func (d *decoder) learn(ord int, name string, n int) {
+	h := sizeHint{name: name, n: int32(min(n, maxSizeHint))}
+	if ord < maxHints {
+		for len(d.sizes) <= ord {
+			d.sizes = append(d.sizes, sizeHint{})
+		}
+		if d.sizes[ord].name == name {
+			h.name = d.sizes[ord].name
+		} else {
+			h.name = strings.Clone(name)
+		}
+		d.sizes[ord] = h
 	}
-	for len(d.sizes) <= ord {
-		d.sizes = append(d.sizes, 0)
+	if d.byName == nil {
+		d.byName = make(map[string]int32)
 	}
-	d.sizes[ord] = int32(min(n, maxSizeHint))
+	if _, ok := d.byName[name]; ok || len(d.byName) < maxHints {
+		d.byName[h.name] = h.n
+	}
 }
 
 // Two pools: a decoder over a bytes.Buffer reads in place, one over a strings.Reader
@@ -108,7 +144,12 @@ func (d *decoder) learn(ord, n int) {
 var recordPool, stringPool sync.Pool
 
 // getDecoder returns a decoder over s, or over raw (whose copy s is) when it is not nil.
-func getDecoder(s string, raw []byte) *decoder {
+// With validUTF8, the decoder refuses bytes that are not UTF-8 (a syntax error).
+func getDecoder(s string, raw []byte, validUTF8 bool) *decoder {
+	opts := decodeOptions
+	if validUTF8 {
+		opts = utf8Options
+	}
 	var d *decoder
 	if raw != nil {
 		d, _ = recordPool.Get().(*decoder)
@@ -116,16 +157,16 @@ func getDecoder(s string, raw []byte) *decoder {
 			d = &decoder{pool: &recordPool}
 		}
 		d.b = *bytes.NewBuffer(raw)
-		d.dec.Reset(&d.b, decodeOptions...)
+		d.dec.Reset(&d.b, opts...)
 	} else {
 		d, _ = stringPool.Get().(*decoder)
 		if d == nil {
 			d = &decoder{pool: &stringPool}
 		}
 		d.r.Reset(s)
-		d.dec.Reset(&d.r, decodeOptions...)
+		d.dec.Reset(&d.r, opts...)
 	}
-	d.s, d.next = s, 0
+	d.s, d.next, d.validUTF8 = s, 0, validUTF8
 	return d
 }
 
@@ -151,62 +192,64 @@ func (d *decoder) eof() error {
 
 // object reads the object that opens next into m (which must be empty); depth is its
 // own nesting level.
-func (d *decoder) object(m pcommon.Map, depth int) error {
+func (d *decoder) object(m pcommon.Map, depth int, name string) error {
 	if depth > MaxDepth {
 		return errTooDeep
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
-	n, ord := d.hint()
+	n, ord := d.hint(name)
 	if n > 0 {
 		m.EnsureCapacity(n)
 	}
 	for d.dec.PeekKind() != '}' {
-		name, err := d.dec.ReadValue()
+		raw, err := d.dec.ReadValue()
 		if err != nil {
 			return err
 		}
+		key := d.str(raw)
 		// PutEmpty replaces the value of a repeated key: the last one wins, as in
 		// encoding/json.
-		if err := d.value(m.PutEmpty(d.str(name)), depth); err != nil {
+		if err := d.value(m.PutEmpty(key), depth, key); err != nil {
 			return err
 		}
 	}
-	d.learn(ord, m.Len())
+	d.learn(ord, name, m.Len())
 	_, err := d.dec.ReadToken()
 	return err
 }
 
 // array reads the array that opens next into sl (which must be empty).
-func (d *decoder) array(sl pcommon.Slice, depth int) error {
+func (d *decoder) array(sl pcommon.Slice, depth int, name string) error {
 	if depth > MaxDepth {
 		return errTooDeep
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
-	n, ord := d.hint()
+	n, ord := d.hint(name)
 	if n > 0 {
 		sl.EnsureCapacity(n)
 	}
 	for d.dec.PeekKind() != ']' {
-		if err := d.value(sl.AppendEmpty(), depth); err != nil {
+		if err := d.value(sl.AppendEmpty(), depth, name); err != nil {
 			return err
 		}
 	}
-	d.learn(ord, sl.Len())
+	d.learn(ord, name, sl.Len())
 	_, err := d.dec.ReadToken()
 	return err
 }
 
-// value reads the next value into v; depth is that of the enclosing container.
-func (d *decoder) value(v pcommon.Value, depth int) error {
+// value reads the next value into v; depth is that of the enclosing container, name the
+// member that holds v (for an array element, the array's).
+func (d *decoder) value(v pcommon.Value, depth int, name string) error {
 	switch d.dec.PeekKind() {
 	case '{':
-		return d.object(v.SetEmptyMap(), depth+1)
+		return d.object(v.SetEmptyMap(), depth+1, name)
 	case '[':
-		return d.array(v.SetEmptySlice(), depth+1)
+		return d.array(v.SetEmptySlice(), depth+1, name)
 	}
 	raw, err := d.dec.ReadValue()
 	if err != nil {
@@ -235,7 +278,7 @@ func (d *decoder) at(raw []byte) string {
 // str returns the value of the string token just read: a substring of s when it holds
 // no escape and only valid UTF-8, else its unquoted copy.
 func (d *decoder) str(raw []byte) string {
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+	if bytes.IndexByte(raw, '\\') < 0 && (d.validUTF8 || utf8.Valid(raw)) {
 		t := d.at(raw)
 		return t[1 : len(t)-1]
 	}
@@ -267,7 +310,8 @@ func (d *decoder) number(v pcommon.Value, raw []byte) error {
 // JSON held inside Duo's string fields (admin description, activity details): it
 // reports false if s is not a well-formed JSON object.
 func lookupStrings(s string, fn func(key, val string)) bool {
-	d := getDecoder(s, nil)
+	// One check of the whole text rather than one per string.
+	d := getDecoder(s, nil, utf8.ValidString(s))
 	defer d.release()
 	if d.dec.PeekKind() != '{' {
 		return false
