@@ -124,8 +124,10 @@ func (d *decoder) learn(ord int, name string, n int) {
 		for len(d.sizes) <= ord {
 			d.sizes = append(d.sizes, sizeHint{})
 		}
-		if d.sizes[ord].name == name {
-			h.name = d.sizes[ord].name
+		if old := d.sizes[ord]; old == h {
+			return // the same shape as before: byName is consulted only when it differs
+		} else if old.name == name {
+			h.name = old.name
 		} else {
 			h.name = strings.Clone(name)
 		}
