@@ -178,6 +178,12 @@ func (d *decoder) release() {
 	}
 	d.s, d.b = "", bytes.Buffer{}
 	d.r.Reset("")
+	if d.pool == &recordPool {
+		// The decoder reads a record in place, and the record aliases its page's
+		// body: drop the reference. (Over a Reader it reads a copy, which it keeps to
+		// reuse as its buffer.)
+		d.dec.Reset(&d.b)
+	}
 	d.pool.Put(d)
 }
 
