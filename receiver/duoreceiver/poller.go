@@ -206,17 +206,15 @@ func (p *poller) deliver(ctx context.Context, page duoapi.Page, keepAfter time.T
 			}
 			fresh[rec.ID] = rec.Time
 		}
-		if err := mapping.Append(records, string(p.lt), rec.Raw, rec.Time, observed); err != nil {
+		rawBody, err := mapping.Append(records, p.lt, rec, observed)
+		switch {
+		case err != nil:
 			undecodable++
 			p.logger.Warn("dropping a record that cannot be decoded", zap.String("id", rec.ID), zap.Error(err))
-			continue
-		}
-		if rec.ID != "" {
-			// The Duo event id is stable across reads, which is exactly what the semantic
-			// convention log.record.uid asks for: records with the same uid are duplicates
-			// and may be removed. It lets a backend drop the one repeat no cursor can
-			// prevent: a page it stored whose answer a killed collector never read.
-			records.At(records.Len()-1).Attributes().PutStr(attrLogRecordUID, rec.ID)
+		case rawBody:
+			undecodable++
+			p.logger.Warn("record nests too deeply for a structured body, delivered it as a JSON string",
+				zap.String("id", rec.ID), zap.Int("max_depth", mapping.MaxDepth))
 		}
 	}
 	p.r.telemetry.records(p.lt, len(page.Records), duplicates, undecodable)
@@ -265,6 +263,3 @@ func (p *poller) cursorAfter(end time.Time) time.Time {
 func (p *poller) recordLag(now time.Time) {
 	p.r.telemetry.cursorLag(p.lt, now.Sub(p.state.cursor))
 }
-
-// attrLogRecordUID is the semantic-convention key for a record's unique id.
-const attrLogRecordUID = "log.record.uid"
