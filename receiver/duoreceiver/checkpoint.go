@@ -34,25 +34,6 @@ func checkpointKey(host, accountID string, lt duoapi.LogType) string {
 	return fmt.Sprintf("%s/%s/%s/%s", checkpointKeyPrefix, host, accountID, lt)
 }
 
-// streamState is where one log stream stands: everything before cursor was delivered,
-// except that an in-progress window (read page by page) takes precedence.
-type streamState struct {
-	// cursor is where the next window starts (inclusive).
-	cursor time.Time
-	// window is a window some pages of which were delivered; it is finished first.
-	window *windowState
-	// seen holds the ids of delivered records that a later, overlapping window may read
-	// again, with their event times (for pruning).
-	seen map[string]time.Time
-}
-
-// windowState is a window in progress.
-type windowState struct {
-	Start time.Time        `json:"start"`
-	End   time.Time        `json:"end"`
-	From  *duoapi.Position `json:"from,omitempty"`
-}
-
 // storedCheckpoint is the JSON value kept under checkpointKey.
 type storedCheckpoint struct {
 	Version int          `json:"version"`
@@ -113,11 +94,12 @@ type checkpointer struct {
 	key    string
 }
 
-// load returns the stored state, nil if there is none, or an error if it is unreadable.
+// load returns the stored state, nil if there is none, or an error if it is unreadable:
+// a *storageFailure when the storage client failed, another error for a bad value.
 func (c *checkpointer) load(ctx context.Context) (*streamState, error) {
 	data, err := c.client.Get(ctx, c.key)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read checkpoint: %w", err)
+		return nil, &storageFailure{read: true, err: fmt.Errorf("failed to read checkpoint: %w", err)}
 	}
 	if data == nil {
 		return nil, nil

@@ -102,8 +102,7 @@ func TestCursorAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.lt), func(t *testing.T) {
-			p := &poller{lt: tt.lt}
-			assert.Equal(t, tt.want, p.cursorAfter(end))
+			assert.Equal(t, tt.want, cursorAfter(end, tt.lt.V1()))
 		})
 	}
 }

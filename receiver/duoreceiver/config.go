@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,29 +113,64 @@ type LogTypeConfig struct {
 // Unmarshal decodes the configuration. Config needs its own: otherwise the Unmarshal of the
 // embedded confighttp.ClientConfig is promoted to Config and decodes the HTTP settings only.
 // confmap calls it with a Conf that does not call it again, and handles the squashed
-// ClientConfig itself.
+// ClientConfig itself. That handling decodes with unknown keys allowed (ClientConfig's own
+// Unmarshal, then the other fields), so a second, strict decode names any misspelled key.
 func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
-	return conf.Unmarshal(cfg)
+	if err := conf.Unmarshal(cfg); err != nil {
+		return err
+	}
+	return conf.Unmarshal(reflect.New(strictConfigType).Interface())
 }
+
+// plainClientConfig has ClientConfig's fields and tags but not its Unmarshal method, which
+// decodes with unknown keys allowed.
+type plainClientConfig confighttp.ClientConfig
+
+// strictConfigType is Config with plainClientConfig in place of the HTTP settings: every
+// key it does not know is an error. It is built from Config, so a new setting needs no
+// second listing.
+var strictConfigType = func() reflect.Type {
+	ct := reflect.TypeFor[Config]()
+	fields := make([]reflect.StructField, 0, ct.NumField())
+	for i := range ct.NumField() {
+		f := ct.Field(i)
+		switch {
+		case !f.IsExported():
+			continue
+		case f.Type == reflect.TypeFor[confighttp.ClientConfig]():
+			f = reflect.StructField{Name: f.Name, Type: reflect.TypeFor[plainClientConfig](), Tag: f.Tag}
+		}
+		fields = append(fields, f)
+	}
+	return reflect.StructOf(fields)
+}()
 
 // byType returns the settings of one log type.
 func (l *LogsConfig) byType(lt duoapi.LogType) *LogTypeConfig {
-	switch lt {
-	case duoapi.Authentication:
-		return &l.Authentication
-	case duoapi.Administrator:
-		return &l.Administrator
-	case duoapi.Telephony:
-		return &l.Telephony
-	case duoapi.Activity:
-		return &l.Activity
-	case duoapi.OfflineEnrollment:
-		return &l.OfflineEnrollment
-	case duoapi.TrustMonitor:
-		return &l.TrustMonitor
-	}
-	return nil
+	return reflect.ValueOf(l).Elem().Field(logsConfigField[lt]).Addr().Interface().(*LogTypeConfig)
 }
+
+// logsConfigField is the index in LogsConfig of each log type's field, the one whose key
+// (logs.<type>) is the log type's name: the yaml keys and duoapi's log types are tied here
+// once, not by a list per site. A log type without a field, or a field that is no log
+// type, stops every test and binary.
+var logsConfigField = func() map[duoapi.LogType]int {
+	t := reflect.TypeFor[LogsConfig]()
+	idx := make(map[duoapi.LogType]int, t.NumField())
+	for i := range t.NumField() {
+		lt := duoapi.LogType(t.Field(i).Tag.Get("mapstructure"))
+		if !slices.Contains(duoapi.LogTypes, lt) {
+			panic(fmt.Sprintf("duoreceiver: LogsConfig.%s has key %q, which is no duoapi log type", t.Field(i).Name, lt))
+		}
+		idx[lt] = i
+	}
+	for _, lt := range duoapi.LogTypes {
+		if _, ok := idx[lt]; !ok {
+			panic(fmt.Sprintf("duoreceiver: LogsConfig has no field with key %q", lt))
+		}
+	}
+	return idx
+}()
 
 // lookback is the span the first pull of a log type reads.
 func (cfg *Config) lookback(lt duoapi.LogType) time.Duration {

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
 
@@ -250,4 +251,65 @@ func TestCreateDefaultConfig(t *testing.T) {
 	assert.False(t, cfg.Logs.TrustMonitor.Enabled)
 	// The defaults alone are incomplete: credentials must be set.
 	assert.Error(t, confmap.Validate(cfg))
+}
+
+func TestUnknownKeys(t *testing.T) {
+	base := map[string]any{
+		"api_hostname":    testHost,
+		"integration_key": testIKey,
+		"secret_key":      testSKey,
+	}
+	tests := []struct {
+		name    string
+		extra   map[string]any
+		wantErr string // the misspelled key; empty = the config must load
+	}{
+		{name: "known keys", extra: map[string]any{
+			"storage": "file_storage", "rate_limit": 5, "timeout": "10s", "endpoint": "https://proxy.example.com",
+			"headers": map[string]any{"X-Test": "1"}, "tls": map[string]any{"insecure_skip_verify": true},
+			"proxy_url": "http://127.0.0.1:3128", "compression": "gzip", "auth": map[string]any{"authenticator": "oauth2client"},
+			"max_idle_conns": 10, "idle_conn_timeout": "30s",
+			"retry_on_failure": map[string]any{"enabled": false},
+			"logs":             map[string]any{"authentication": map[string]any{"enabled": true, "window": "7m"}},
+		}},
+		{name: "top level", extra: map[string]any{"rate_limitt": 5}, wantErr: "rate_limitt"},
+		{name: "storage typo", extra: map[string]any{"storag": "file_storage"}, wantErr: "storag"},
+		{name: "log type typo", extra: map[string]any{"logs": map[string]any{"authentification": map[string]any{"enabled": true}}}, wantErr: "authentification"},
+		{name: "log type setting typo", extra: map[string]any{"logs": map[string]any{"telephony": map[string]any{"pull_intervall": "1m"}}}, wantErr: "pull_intervall"},
+		{name: "http setting typo", extra: map[string]any{"timeoutt": "5s"}, wantErr: "timeoutt"},
+		{name: "tls setting typo", extra: map[string]any{"tls": map[string]any{"insecure_skip_verifyy": true}}, wantErr: "insecure_skip_verifyy"},
+		{name: "retry setting typo", extra: map[string]any{"retry_on_failure": map[string]any{"max_intervall": "1m"}}, wantErr: "max_intervall"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := map[string]any{}
+			for k, v := range base {
+				raw[k] = v
+			}
+			for k, v := range tt.extra {
+				raw[k] = v
+			}
+			cfg := NewFactory().CreateDefaultConfig()
+			err := confmap.NewFromStringMap(raw).Unmarshal(cfg)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				require.NoError(t, confmap.Validate(cfg))
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+}
+
+// TestLogsConfigByType: each log type reads its own logs.<type> section, and no other.
+func TestLogsConfigByType(t *testing.T) {
+	for _, lt := range duoapi.LogTypes {
+		cm := confmap.NewFromStringMap(map[string]any{string(lt): map[string]any{"enabled": true}})
+		var got LogsConfig
+		require.NoError(t, cm.Unmarshal(&got))
+		for _, other := range duoapi.LogTypes {
+			assert.Equal(t, other == lt, got.byType(other).Enabled, "logs.%s set, byType(%s)", lt, other)
+		}
+	}
 }

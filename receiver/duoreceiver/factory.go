@@ -13,12 +13,11 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
 
 const (
-	// defaultTimeout bounds one HTTP request; a 1000-record page is well under 1 MB.
-	defaultTimeout = 30 * time.Second
 	// defaultDelay is Duo's documented availability delay (API.md 1.6): newer events are
 	// not visible yet, and a query for them comes back empty rather than partial.
 	defaultDelay = 2 * time.Minute
@@ -52,7 +51,7 @@ func NewFactory() receiver.Factory {
 
 func createDefaultConfig() component.Config {
 	httpCfg := confighttp.NewDefaultClientConfig()
-	httpCfg.Timeout = defaultTimeout
+	httpCfg.Timeout = duoapi.DefaultTimeout
 	return &Config{
 		ClientConfig:  httpCfg,
 		Logs:          defaultLogs(),

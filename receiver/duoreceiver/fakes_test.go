@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -49,6 +51,7 @@ type fakeDuo struct {
 	block   func(call int) bool
 	blocked chan struct{}
 	windows []duoapi.Window // every window asked for
+	offset  time.Duration   // ClockOffset's answer
 }
 
 func newFakeDuo(now time.Time, pageSize int) *fakeDuo {
@@ -136,6 +139,24 @@ func (f *fakeDuo) Fetch(ctx context.Context, lt duoapi.LogType, w duoapi.Window,
 		}
 		i = j
 	}
+}
+
+// Summary answers the start-up check like a small account.
+func (f *fakeDuo) Summary(context.Context) (map[string]int64, error) {
+	return map[string]int64{"user_count": 1, "integration_count": 1}, nil
+}
+
+// ClockOffset is the skew set by setOffset: how far Duo's clock is ahead of the fake's.
+func (f *fakeDuo) ClockOffset() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.offset
+}
+
+func (f *fakeDuo) setOffset(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.offset = d
 }
 
 func (f *fakeDuo) windowsAsked() []duoapi.Window {
@@ -233,7 +254,7 @@ func (h *harness) start(fake *fakeDuo, next consumer.Logs) *duoLogsReceiver {
 	r, err := newDuoLogsReceiver(h.set, h.cfg, next)
 	require.NoError(h.t, err)
 	r.now = fake.clock
-	r.newFetcher = func(context.Context, component.Host, *duoLogsReceiver) (logFetcher, func(), error) {
+	r.newAPI = func(context.Context, component.Host) (duoAPI, func(), error) {
 		return fake, func() {}, nil
 	}
 	r.onPoll = func(_ duoapi.LogType, err error) { h.polls <- err }
@@ -259,7 +280,7 @@ func (h *harness) runOnce(fake *fakeDuo, next consumer.Logs) error {
 // stored reads the checkpoint of a log type from the harness' storage.
 func (h *harness) stored(lt duoapi.LogType) *streamState {
 	h.t.Helper()
-	ext := h.host.GetExtensions()[*h.cfg.StorageID].(*storagetest.TestStorage)
+	ext := h.host.GetExtensions()[*h.cfg.StorageID].(storage.Extension)
 	client, err := ext.GetClient(context.Background(), component.KindReceiver, h.set.ID, "")
 	require.NoError(h.t, err)
 	defer func() { require.NoError(h.t, client.Close(context.Background())) }()
@@ -272,7 +293,7 @@ func (h *harness) stored(lt duoapi.LogType) *streamState {
 // put writes a raw checkpoint value for a log type.
 func (h *harness) put(lt duoapi.LogType, value []byte) {
 	h.t.Helper()
-	ext := h.host.GetExtensions()[*h.cfg.StorageID].(*storagetest.TestStorage)
+	ext := h.host.GetExtensions()[*h.cfg.StorageID].(storage.Extension)
 	client, err := ext.GetClient(context.Background(), component.KindReceiver, h.set.ID, "")
 	require.NoError(h.t, err)
 	require.NoError(h.t, client.Set(context.Background(), checkpointKey(h.cfg.host(), h.cfg.AccountID, lt), value))
@@ -282,4 +303,38 @@ func (h *harness) put(lt duoapi.LogType, value []byte) {
 func newTestStorageClient(t *testing.T) *storagetest.TestClient {
 	t.Helper()
 	return storagetest.NewInMemoryClient(component.KindReceiver, component.NewID(metadata.Type), "")
+}
+
+// failingStorage is a storage extension whose clients fail every write while failSet is
+// true, and every read while failGet is true.
+type failingStorage struct {
+	*storagetest.TestStorage
+	failSet, failGet atomic.Bool
+}
+
+func (s *failingStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+	c, err := s.TestStorage.GetClient(ctx, kind, id, name)
+	if err != nil {
+		return nil, err
+	}
+	return &failingClient{Client: c, s: s}, nil
+}
+
+type failingClient struct {
+	storage.Client
+	s *failingStorage
+}
+
+func (c *failingClient) Set(ctx context.Context, key string, value []byte) error {
+	if c.s.failSet.Load() {
+		return errors.New("disk full")
+	}
+	return c.Client.Set(ctx, key, value)
+}
+
+func (c *failingClient) Get(ctx context.Context, key string) ([]byte, error) {
+	if c.s.failGet.Load() {
+		return nil, errors.New("i/o error")
+	}
+	return c.Client.Get(ctx, key)
 }

@@ -9,37 +9,67 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
 )
 
-// poller pulls one log stream on its own interval. Its state is touched only by its own
-// goroutine (and by load, before that goroutine starts).
-type poller struct {
-	r       *duoLogsReceiver
-	lt      duoapi.LogType
-	cfg     LogTypeConfig
-	fetcher logFetcher
-	logger  *zap.Logger
-	cp      *checkpointer
-	state   streamState
+// pollerDeps is what a poller needs from its receiver; every poller shares them.
+type pollerDeps struct {
+	api duoAPI
+	// duoNow is Duo's clock, the one the stream arithmetic runs on; localNow dates
+	// observations.
+	duoNow   func() time.Time
+	localNow func() time.Time
+	next     consumer.Logs
+	obsrecv  *receiverhelper.ObsReport
+	tel      *receiverTelemetry
+	health   *health
+	resource mapping.Resource
+	// apiHost and storage (the storage extension, "" for memory) are named in messages.
+	apiHost string
+	storage string
+	// onPoll, when set (tests), is called after every completed poll.
+	onPoll func(duoapi.LogType, error)
 }
 
-// errConsume marks a refusal by the next consumer, as opposed to API trouble.
-var errConsume = errors.New("next consumer refused the logs")
+// poller pulls one log stream on its own interval: the I/O around the arithmetic of
+// stream.go. Its state is touched only by its own goroutine (and by load, before that
+// goroutine starts).
+type poller struct {
+	deps     pollerDeps
+	lt       duoapi.LogType
+	interval time.Duration
+	settings streamSettings
+	logger   *zap.Logger
+	cp       *checkpointer
+	// loaded: state holds what the storage had (or a fresh start); until then nothing is
+	// read from Duo.
+	loaded bool
+	state  streamState
+}
 
-// load reads the stored state. A missing or unreadable one starts from initial_lookback,
+// load reads the stored state. A missing or corrupt one starts from initial_lookback,
 // which is saved at once so that a failing first pull does not push the start forward.
-func (p *poller) load(ctx context.Context) {
-	now := p.r.now()
+// When the storage extension itself fails, load returns its error and the state stays
+// unknown: poll tries again before reading anything, so that a stored cursor is neither
+// overwritten nor read past.
+func (p *poller) load(ctx context.Context) error {
+	now := p.deps.duoNow()
 	st, err := p.cp.load(ctx)
-	if err != nil {
+	switch {
+	case isStorageFailure(err):
+		return err
+	case err != nil:
 		// The value saved below replaces it.
 		p.logger.Warn("stored cursor is unreadable; starting from initial_lookback instead",
-			zap.String("key", p.cp.key), zap.Error(err))
+			zap.String("storage", p.deps.storage), zap.String("key", p.cp.key), zap.Error(err))
 	}
+	p.loaded = true
 	if st != nil {
 		p.state = *st
 		fields := []zap.Field{zap.Time("cursor", p.state.cursor), zap.Int("seen_ids", len(p.state.seen))}
@@ -48,23 +78,20 @@ func (p *poller) load(ctx context.Context) {
 		}
 		p.logger.Info("resuming from stored cursor", fields...)
 		p.recordLag(now)
-		return
+		return nil
 	}
-	start := now.Add(-p.r.cfg.lookback(p.lt))
-	if oldest := now.Add(-retentionSafety); start.Before(oldest) {
-		start = oldest
-	}
-	p.state = streamState{cursor: start, seen: map[string]time.Time{}}
-	p.logger.Info("no stored cursor; starting from initial_lookback", zap.Time("start", start))
-	if err := p.cp.save(ctx, &p.state); err != nil {
-		p.logger.Warn("failed to save initial cursor", zap.Error(err))
-	}
+	p.state = initialState(now, p.settings)
+	p.logger.Info("no stored cursor; starting from initial_lookback", zap.Time("start", p.state.cursor))
 	p.recordLag(now)
+	if err := p.cp.save(ctx, &p.state); err != nil {
+		return &storageFailure{err: err}
+	}
+	return nil
 }
 
 // run polls at once, then every pull_interval, until ctx ends.
 func (p *poller) run(ctx context.Context) {
-	ticker := time.NewTicker(p.cfg.PullInterval)
+	ticker := time.NewTicker(p.interval)
 	defer ticker.Stop()
 	for {
 		p.poll(ctx)
@@ -76,131 +103,124 @@ func (p *poller) run(ctx context.Context) {
 	}
 }
 
-// poll runs one pull and reports its outcome. API trouble is a recoverable error; a
-// refusal by the next consumer (back pressure) is logged but says nothing about Duo.
+// poll runs one pull, after loading the state if it is still unknown, and reports the
+// outcome.
 func (p *poller) poll(ctx context.Context) {
-	err := p.pull(ctx)
+	var err error
+	if !p.loaded {
+		err = p.load(ctx)
+	}
+	if p.loaded {
+		err = errors.Join(err, p.pull(ctx))
+	}
 	if ctx.Err() != nil {
 		return // shutting down: not a failure
 	}
-	switch {
-	case errors.Is(err, errConsume):
-		err = p.describe(err)
-	case err != nil:
-		err = p.describe(err)
-		p.r.health.failed(p.lt, err)
-	default:
-		p.r.health.succeeded(p.lt)
-	}
-	if p.r.onPoll != nil {
-		p.r.onPoll(p.lt, err)
+	err = p.report(err)
+	if p.deps.onPoll != nil {
+		p.deps.onPoll(p.lt, err)
 	}
 }
 
-// describe logs a failed pull and returns the error for the status event. Rejected
-// credentials get a message that says which settings to check.
-func (p *poller) describe(err error) error {
+// report logs the outcome of a pull and sets the component status; it returns the error
+// as the status tells it. API trouble and storage trouble are recoverable errors, each
+// with its own message; a refusal by the next consumer (back pressure) is logged but says
+// nothing about Duo or the storage.
+func (p *poller) report(err error) error {
 	switch {
+	case err == nil:
+		p.deps.health.succeeded(p.lt)
 	case errors.Is(err, errConsume):
 		p.logger.Error("pull stopped: the next consumer refused the logs; the cursor stays at what was delivered", zap.Error(err))
-	case isCredentialsError(err):
-		err = fmt.Errorf("duo rejected the credentials for log type %s: check integration_key, secret_key and api_hostname %q (and that the Admin API application has Grant read log): %w",
-			p.lt, p.r.cfg.host(), err)
+	case isStorageFailure(err):
+		msg := "failed to save the cursor in the storage extension; a restart may deliver some events again"
+		if isStorageRead(err) {
+			msg = "failed to read the cursor from the storage extension; reading nothing from duo until it answers"
+		}
+		err = storageError(p.lt, p.deps.storage, err)
+		p.logger.Error(msg, zap.String("storage", p.deps.storage), zap.Error(err))
+		p.deps.health.failed(p.lt, err)
+	case duoapi.IsCredentialsError(err):
+		err = credentialsError("log type "+string(p.lt), p.deps.apiHost, err)
 		p.logger.Error("pull failed: duo rejected the credentials; check integration_key, secret_key and api_hostname",
-			zap.String("api_hostname", p.r.cfg.host()), zap.Error(err))
+			zap.String("api_hostname", p.deps.apiHost), zap.Error(err))
+		p.deps.health.failed(p.lt, err)
 	default:
 		p.logger.Error("pull failed; the cursor stays at what was delivered, retrying at the next interval", zap.Error(err))
+		p.deps.health.failed(p.lt, err)
 	}
 	return err
 }
 
 // pull finishes the window in progress, if any, then reads a fresh window up to now-delay.
 func (p *poller) pull(ctx context.Context) error {
-	for {
-		now := p.r.now()
-		resumed := p.state.window != nil
-		if resumed && p.state.window.Start.Before(now.Add(-retentionSafety)) {
-			// Duo would refuse its mintime; restart it from the retention edge.
+	if w := p.state.window; w != nil {
+		if p.state.dropStaleWindow(p.deps.duoNow()) {
 			p.logger.Warn("in-progress window is now outside Duo's retention; reading again from the retention edge",
-				zap.Time("window_start", p.state.window.Start))
-			p.state.cursor, p.state.window = p.state.window.Start, nil
-			resumed = false
-		}
-		if !resumed && !p.openWindow(now) {
-			return nil
-		}
-		if err := p.readWindow(ctx, now); err != nil {
+				zap.Time("window_start", w.Start))
+		} else if err := p.readWindow(ctx, p.deps.duoNow()); err != nil {
 			return err
 		}
-		if !resumed {
-			return nil
-		}
 	}
-}
 
-// openWindow sets the window of a fresh pull, [min(cursor, now-delay-window), now-delay],
-// kept inside Duo's retention. It returns false when there is nothing to read.
-func (p *poller) openWindow(now time.Time) bool {
-	end := now.Add(-p.r.cfg.Delay)
-	start := end.Add(-p.cfg.Window)
-	if p.state.cursor.Before(start) {
-		start = p.state.cursor
-	}
-	if oldest := now.Add(-retentionSafety); start.Before(oldest) {
-		skipped := oldest.Sub(start)
+	now := p.deps.duoNow()
+	skipped, ok := p.state.openWindow(now, p.settings)
+	if skipped > 0 {
 		p.logger.Warn("cursor is older than Duo's 180-day retention; skipping to the retention edge",
-			zap.Time("cursor", start), zap.Time("retention_edge", oldest), zap.Duration("skipped", skipped))
-		p.r.telemetry.retentionSkipped(p.lt, skipped)
-		start = oldest
+			zap.Time("cursor", p.state.cursor), zap.Duration("skipped", skipped))
+		p.deps.tel.retentionSkipped(p.lt, skipped)
 	}
-	if !end.After(start) {
-		return false
+	if !ok {
+		return nil
 	}
-	p.state.window = &windowState{Start: start, End: end}
-	return true
+	return p.readWindow(ctx, now)
 }
 
 // readWindow reads the current window page by page. Each page goes to the next consumer,
 // then the state (position in the window, or the cursor after the last page) is saved.
 func (p *poller) readWindow(ctx context.Context, now time.Time) error {
 	w := p.state.window
-	// Ids of events older than the window's start cannot come again: this window and
-	// every later one start at or after it. (One second of margin for whole-second v1 times.)
-	p.prune(w.Start.Add(-time.Second))
-	// Of this window's events, keep the ids a later window may read again. A later
-	// window starts at min(cursor, now'-delay-window) with now' >= now and cursor >=
-	// cursorAfter(w.End): for the v2 endpoints past everything delivered here, for the v1
-	// endpoints the end second itself, which is read again.
-	keepAfter := now.Add(-p.r.cfg.Delay - p.cfg.Window - time.Second)
-	if c := p.cursorAfter(w.End); c.Before(keepAfter) {
-		keepAfter = c
-	}
+	p.state.pruneBefore(w.Start)
+	keep := keepAfter(*w, now, p.settings)
 	win := duoapi.Window{Start: w.Start, End: w.End, From: w.From}
 	p.logger.Debug("reading window", zap.Time("start", w.Start), zap.Time("end", w.End), zap.Bool("resumed", w.From != nil))
-	return p.fetcher.Fetch(ctx, p.lt, win, func(page duoapi.Page) error {
-		return p.deliver(ctx, page, keepAfter)
+	return p.deps.api.Fetch(ctx, p.lt, win, func(page duoapi.Page) error {
+		return p.deliver(ctx, page, keep)
 	})
 }
 
-func (p *poller) prune(keepAfter time.Time) {
-	for id, t := range p.state.seen {
-		if t.Before(keepAfter) {
-			delete(p.state.seen, id)
+// deliver hands one page to the next consumer and then saves the new state.
+func (p *poller) deliver(ctx context.Context, page duoapi.Page, keep time.Time) error {
+	ld, fresh := p.mapPage(page)
+	if n := ld.LogRecordCount(); n > 0 {
+		obsCtx := p.deps.obsrecv.StartLogsOp(ctx)
+		err := p.deps.next.ConsumeLogs(obsCtx, ld)
+		p.deps.obsrecv.EndLogsOp(obsCtx, "json", n, err)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errConsume, err)
 		}
 	}
+	if p.state.accept(fresh, page.Next, keep, p.settings) {
+		p.recordLag(p.deps.duoNow())
+	}
+	// The page is delivered: save even if Shutdown cancelled ctx meanwhile, or a restart
+	// would deliver it again.
+	if err := p.cp.save(context.WithoutCancel(ctx), &p.state); err != nil {
+		return &storageFailure{err: err}
+	}
+	return nil
 }
 
-// deliver hands one page to the next consumer and then saves the new state.
-func (p *poller) deliver(ctx context.Context, page duoapi.Page, keepAfter time.Time) error {
-	observed := p.r.now()
-	ld, records := mapping.NewLogs(p.r.resource)
+// mapPage maps the records of a page not delivered before, and returns them with their
+// ids and event times.
+func (p *poller) mapPage(page duoapi.Page) (plog.Logs, map[string]time.Time) {
+	observed := p.deps.localNow()
+	ld, records := mapping.NewLogs(p.deps.resource)
 	fresh := make(map[string]time.Time, len(page.Records))
 	var duplicates, undecodable int
 	for _, rec := range page.Records {
 		if rec.ID != "" {
-			_, delivered := p.state.seen[rec.ID]
-			_, inPage := fresh[rec.ID]
-			if delivered || inPage {
+			if _, inPage := fresh[rec.ID]; inPage || p.state.delivered(rec.ID) {
 				duplicates++
 				continue
 			}
@@ -217,49 +237,11 @@ func (p *poller) deliver(ctx context.Context, page duoapi.Page, keepAfter time.T
 				zap.String("id", rec.ID), zap.Int("max_depth", mapping.MaxDepth))
 		}
 	}
-	p.r.telemetry.records(p.lt, len(page.Records), duplicates, undecodable)
-
-	if n := records.Len(); n > 0 {
-		obsCtx := p.r.obsrecv.StartLogsOp(ctx)
-		err := p.r.next.ConsumeLogs(obsCtx, ld)
-		p.r.obsrecv.EndLogsOp(obsCtx, "json", n, err)
-		if err != nil {
-			return fmt.Errorf("%w: %w", errConsume, err)
-		}
-	}
-
-	if p.state.seen == nil {
-		p.state.seen = map[string]time.Time{}
-	}
-	for id, t := range fresh {
-		if !t.Before(keepAfter) {
-			p.state.seen[id] = t
-		}
-	}
-	if page.Next == nil {
-		p.state.cursor = p.cursorAfter(p.state.window.End)
-		p.state.window = nil
-		p.recordLag(p.r.now())
-	} else {
-		next := *page.Next
-		p.state.window.From = &next
-	}
-	// The page is delivered: save even if Shutdown cancelled ctx meanwhile, or a restart
-	// would deliver it again.
-	return p.cp.save(context.WithoutCancel(ctx), &p.state)
+	p.deps.tel.records(p.lt, len(page.Records), duplicates, undecodable)
+	return ld, fresh
 }
 
-// cursorAfter is where the next window starts once a window ending at end is complete:
-// end + 1 ms, both bounds being inclusive (API.md 4.1); for the v1 endpoints, whose records
-// have whole-second times and whose mintime is in seconds, the end's second, re-read and
-// de-duplicated, so that events of that second surfacing late are not lost (API.md 4.2).
-func (p *poller) cursorAfter(end time.Time) time.Time {
-	if p.lt.V1() {
-		return end.Truncate(time.Second)
-	}
-	return end.Add(time.Millisecond)
-}
 
 func (p *poller) recordLag(now time.Time) {
-	p.r.telemetry.cursorLag(p.lt, now.Sub(p.state.cursor))
+	p.deps.tel.cursorLag(p.lt, now.Sub(p.state.cursor))
 }

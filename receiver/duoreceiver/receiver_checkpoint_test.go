@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -277,7 +278,7 @@ func TestStatusEvents(t *testing.T) {
 		{
 			name:    "wrong integration type",
 			err:     &duoapi.APIError{Status: 403, Code: 40301, Message: "Access forbidden", Path: "/admin/v2/logs/authentication"},
-			wantMsg: []string{"duo rejected the credentials", "integration_key"},
+			wantMsg: []string{"duo rejected the credentials", "integration_key", "Grant read log"},
 		},
 	}
 	for _, tt := range tests {
@@ -382,4 +383,126 @@ func TestCheckpointV1Boundary(t *testing.T) {
 			assert.Equal(t, []string{"edge-late"}, got)
 		})
 	}
+}
+
+// TestStatusStorageFailure: a checkpoint the storage extension cannot write is storage
+// trouble, not API trouble: its own log message and a status naming the extension, never
+// "pull failed" or the credentials. Once writes work again the status goes back to OK.
+func TestStatusStorageFailure(t *testing.T) {
+	lt := duoapi.Authentication
+	cfg := checkpointConfig()
+	cfg.Logs.Authentication.PullInterval = 50 * time.Millisecond
+	id := storagetest.NewStorageID("flaky")
+	cfg.StorageID = &id
+	store := &failingStorage{TestStorage: storagetest.NewInMemoryStorageExtension("flaky")}
+	store.failSet.Store(true)
+	h := newHarness(t, cfg)
+	h.cfg.StorageID = &id
+	h.host = &statusHost{StorageHost: storagetest.NewStorageHost().WithExtension(id, store)}
+	core, logs := observer.New(zapcore.InfoLevel)
+	h.set.Logger = zap.New(core)
+	fake := newFakeDuo(t0, 10)
+	fake.addSpread(lt, "ev", 3, t0.Add(-30*time.Minute), t0.Add(-10*time.Minute))
+
+	r := h.start(fake, &consumertest.LogsSink{})
+	first := <-h.polls
+	store.failSet.Store(false)
+	var second error
+	select {
+	case second = <-h.polls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no second poll")
+	}
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	var sf *storageFailure
+	require.ErrorAs(t, first, &sf)
+	require.NoError(t, second)
+	assert.Zero(t, logs.FilterMessageSnippet("pull failed").Len())
+	assert.Zero(t, logs.FilterMessageSnippet("rejected the credentials").Len())
+	saveErrs := logs.FilterMessage("failed to save the cursor in the storage extension; a restart may deliver some events again")
+	assert.Equal(t, 2, saveErrs.Len(), "the initial save at load and the save after the first page")
+	events := h.host.statuses()
+	require.NotEmpty(t, events)
+	for _, ev := range events[:len(events)-1] {
+		assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
+		assert.ErrorContains(t, ev.Err(), `storage extension "`+id.String()+`"`)
+		assert.ErrorContains(t, ev.Err(), "disk full")
+		assert.NotContains(t, ev.Err().Error(), "credentials")
+	}
+	assert.Equal(t, componentstatus.StatusOK, events[len(events)-1].Status())
+}
+
+// TestWindowsOnDuoClock: windows are computed on Duo's clock (the local clock corrected by
+// the client's learned offset), the clock Duo and the client's own 180-day guard judge
+// mintime by. With Duo two hours ahead, a window clamped on the local clock would start
+// more than 180 days before Duo's now and be refused on every pull.
+func TestWindowsOnDuoClock(t *testing.T) {
+	lt := duoapi.Authentication
+	h := newHarness(t, checkpointConfig())
+	data, err := encodeCheckpoint(&streamState{cursor: t0.Add(-200 * 24 * time.Hour)})
+	require.NoError(t, err)
+	h.put(lt, data)
+	fake := newFakeDuo(t0, 10)
+	const skew = 2 * time.Hour
+	fake.setOffset(skew)
+	require.NoError(t, h.runOnce(fake, &consumertest.LogsSink{}))
+
+	asked := fake.windowsAsked()
+	require.Len(t, asked, 1)
+	duoNow := t0.Add(skew)
+	assert.Equal(t, duoNow.Add(-retentionSafety), asked[0].Start)
+	assert.Equal(t, duoNow.Add(-h.cfg.Delay), asked[0].End)
+	assert.False(t, asked[0].Start.Before(duoNow.Add(-maxLookback)), "inside Duo's 180 days by Duo's clock")
+}
+
+// TestStorageUnreadable: while the stored cursor cannot be read (the storage extension
+// fails, which is not the same as a missing or corrupt value), the receiver reads nothing
+// from Duo and reports storage trouble; once the storage answers it resumes from the
+// stored cursor instead of overwriting it with a fresh start.
+func TestStorageUnreadable(t *testing.T) {
+	lt := duoapi.Authentication
+	cfg := checkpointConfig()
+	cfg.Logs.Authentication.PullInterval = 50 * time.Millisecond
+	id := storagetest.NewStorageID("flaky")
+	store := &failingStorage{TestStorage: storagetest.NewFileBackedStorageExtension("flaky", t.TempDir())}
+	h := newHarness(t, cfg)
+	h.cfg.StorageID = &id
+	h.host = &statusHost{StorageHost: storagetest.NewStorageHost().WithExtension(id, store)}
+	core, logs := observer.New(zapcore.InfoLevel)
+	h.set.Logger = zap.New(core)
+
+	fake := newFakeDuo(t0, 10)
+	ids := fake.addSpread(lt, "ev", 6, t0.Add(-50*time.Minute), t0.Add(-10*time.Minute))
+	require.NoError(t, h.runOnce(fake, &consumertest.LogsSink{}))
+	stored := h.stored(lt)
+	require.NotNil(t, stored)
+
+	// New events; the second run starts with the storage unreadable.
+	more := fake.addSpread(lt, "more", 3, t0.Add(-110*time.Second), t0.Add(-70*time.Second))
+	fake.setNow(t0.Add(time.Minute))
+	store.failGet.Store(true)
+	asked := len(fake.windowsAsked())
+	sink := &consumertest.LogsSink{}
+	r := h.start(fake, sink)
+	var first error
+	select {
+	case first = <-h.polls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no poll completed")
+	}
+	var sf *storageFailure
+	require.ErrorAs(t, first, &sf)
+	assert.Len(t, fake.windowsAsked(), asked, "nothing is read from Duo while the cursor is unknown")
+	store.failGet.Store(false)
+	require.Eventually(t, func() bool { return len(deliveredIDs(t, sink.AllLogs())) >= len(more) }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	assert.Equal(t, more, deliveredIDs(t, sink.AllLogs()), "resumed from the stored cursor: %v were delivered by the first run", ids)
+	assert.Positive(t, logs.FilterMessage("failed to read the cursor from the storage extension; reading nothing from duo until it answers").Len())
+	assert.Zero(t, logs.FilterMessage("no stored cursor; starting from initial_lookback").Len()-1, "only the first run starts fresh")
+	events := h.host.statuses()
+	require.NotEmpty(t, events)
+	assert.ErrorContains(t, events[0].Err(), `storage extension "`+id.String()+`"`)
+	assert.Equal(t, componentstatus.StatusOK, events[len(events)-1].Status())
 }

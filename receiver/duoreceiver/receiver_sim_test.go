@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,10 +15,14 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
@@ -281,4 +286,46 @@ func TestSimRestartMidBackfill(t *testing.T) {
 	cancel()
 	rig.waitAll(t, sink)
 	require.NoError(t, second.Shutdown(context.Background()))
+}
+
+// TestSimStartupCheck runs the start-up check against the simulator: the right keys log
+// the account's counts, a wrong secret key reports the credentials status before any pull.
+func TestSimStartupCheck(t *testing.T) {
+	tests := []struct {
+		name      string
+		secretKey string
+		wantMsg   string
+		wantError bool
+	}{
+		{name: "accepted", wantMsg: "duo accepted the credentials"},
+		{name: "wrong secret key", secretKey: strings.Repeat("x", secretKeyLength), wantMsg: "duo rejected the credentials; check integration_key, secret_key and api_hostname", wantError: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rig := newSimRig(t)
+			rig.cfg.Logs = LogsConfig{} // the check alone
+			if tt.secretKey != "" {
+				rig.cfg.SecretKey = configopaque.String(tt.secretKey)
+			}
+			core, logs := observer.New(zapcore.InfoLevel)
+			rig.set.Logger = zap.New(core)
+			host := &statusHost{StorageHost: rig.host}
+			r, err := newDuoLogsReceiver(rig.set, rig.cfg, newContentSink())
+			require.NoError(t, err)
+			require.NoError(t, r.Start(context.Background(), host))
+			require.Eventually(t, func() bool { return logs.FilterMessage(tt.wantMsg).Len() == 1 }, 10*time.Second, 10*time.Millisecond)
+			require.NoError(t, r.Shutdown(context.Background()))
+
+			if !tt.wantError {
+				fields := logs.FilterMessage(tt.wantMsg).All()[0].ContextMap()
+				assert.Positive(t, fields["user_count"])
+				assert.Positive(t, fields["integration_count"])
+				assert.Empty(t, host.statuses())
+				return
+			}
+			events := host.statuses()
+			require.Len(t, events, 1)
+			assert.ErrorContains(t, events[0].Err(), "secret_key")
+		})
+	}
 }

@@ -9,32 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/zap"
 )
-
-// RetrySettings is how failed requests are retried: exponential backoff with jitter, like
-// configretry.BackOffConfig. Zero durations and factors take the configretry defaults.
-type RetrySettings struct {
-	Enabled bool
-	// InitialInterval is the first wait (default 5 s).
-	InitialInterval time.Duration
-	// MaxInterval caps one wait (default 30 s).
-	MaxInterval time.Duration
-	// MaxElapsedTime gives up once this much time passed since the first attempt; 0 means
-	// no limit (until the context ends).
-	MaxElapsedTime time.Duration
-	// Multiplier grows the wait after each attempt (default 1.5).
-	Multiplier float64
-	// RandomizationFactor spreads each wait uniformly over ±factor of it (0 to 1).
-	RandomizationFactor float64
-}
 
 // Observer receives hooks for the receiver's metrics. Every method must be cheap and safe
 // for concurrent use.
@@ -71,7 +54,10 @@ type Config struct {
 	// RateLimit is the starting rate, in requests a minute per endpoint, of the adaptive
 	// budget; the budget never goes above it. 0 means no budget.
 	RateLimit float64
-	Retry     RetrySettings
+	// Retry is how failed requests are retried (429, 5xx, transport errors), taken as
+	// configured: the defaults are configretry's, set by the receiver's config.
+	Retry configretry.BackOffConfig
+	// UserAgent may be empty ("otelcol-duo").
 	UserAgent string
 	// Observer may be nil.
 	Observer Observer
@@ -84,7 +70,8 @@ type Config struct {
 
 const (
 	defaultUserAgent = "otelcol-duo"
-	defaultTimeout   = 60 * time.Second
+	// DefaultTimeout bounds one HTTP request; a 1000-record page is well under 1 MB.
+	DefaultTimeout = 30 * time.Second
 	// maxBody bounds one answer; a full page of 1000 authentication records is a few MB.
 	maxBody = 64 << 20
 	// retention is how far back Duo serves logs (API.md 1.6).
@@ -105,7 +92,7 @@ type Client struct {
 	account  string
 	signing  Signing
 	ua       string
-	retry    RetrySettings
+	retry    configretry.BackOffConfig
 	observer Observer
 	logger   *zap.Logger
 	now      func() time.Time
@@ -114,7 +101,7 @@ type Client struct {
 }
 
 // New returns a Client for cfg that sends its requests with hc (built by confighttp, so
-// proxy, TLS and timeouts apply); nil hc means a default client with a 60 s timeout.
+// proxy, TLS and timeouts apply); nil hc means a default client with DefaultTimeout.
 func New(cfg Config, hc *http.Client) (*Client, error) {
 	var errs []error
 	base, err := url.Parse(cfg.BaseURL)
@@ -151,7 +138,7 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		return nil, errors.Join(errs...)
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
+		hc = &http.Client{Timeout: DefaultTimeout}
 	}
 	c := &Client{
 		hc:       hc,
@@ -162,7 +149,7 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		account:  cfg.AccountID,
 		signing:  cfg.Signing,
 		ua:       cfg.UserAgent,
-		retry:    normalizeRetry(cfg.Retry),
+		retry:    cfg.Retry,
 		observer: cfg.Observer,
 		logger:   cfg.Logger,
 		now:      cfg.Now,
@@ -184,25 +171,6 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		c.budgets[lt] = newBudget(cfg.RateLimit, time.Now)
 	}
 	return c, nil
-}
-
-func normalizeRetry(r RetrySettings) RetrySettings {
-	if r.InitialInterval <= 0 {
-		r.InitialInterval = 5 * time.Second
-	}
-	if r.MaxInterval <= 0 {
-		r.MaxInterval = max(30*time.Second, r.InitialInterval)
-	}
-	if r.Multiplier <= 0 {
-		r.Multiplier = 1.5
-	} else if r.Multiplier < 1 {
-		r.Multiplier = 1
-	}
-	r.RandomizationFactor = min(max(r.RandomizationFactor, 0), 1)
-	if r.MaxElapsedTime < 0 {
-		r.MaxElapsedTime = 0
-	}
-	return r
 }
 
 // duoNow is our clock corrected by the offset learned from Duo's Date headers.
@@ -241,83 +209,6 @@ type call struct {
 	path   string
 	params map[string][]string
 	decode func(body []byte) error
-}
-
-// get runs c with a fresh Date and signature per attempt, within the endpoint's budget,
-// retrying as RetrySettings says; a 40105 (bad timestamp) is retried once at once, with
-// the clock offset learned from that answer.
-func (c *Client) get(ctx context.Context, cl call) error {
-	if c.account != "" {
-		cl.params["account_id"] = []string{c.account}
-	}
-	query := canonParams(cl.params)
-	start := time.Now()
-	interval := c.retry.InitialInterval
-	skewRetried := false
-	for attempt := 1; ; attempt++ {
-		wait, err := c.budgets[cl.lt].wait(ctx)
-		c.reportWait(cl.lt, wait)
-		if err != nil {
-			return err
-		}
-		status, err := c.attempt(ctx, cl, query)
-		if c.observer != nil {
-			c.observer.Request(cl.lt, status, err)
-		}
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var apiErr *APIError
-		isAPI := errors.As(err, &apiErr)
-		if isAPI && apiErr.Code == 40105 && !skewRetried {
-			skewRetried = true
-			c.logger.Warn("duo rejected the request date, retrying with the learned clock offset",
-				zap.String("path", cl.path), zap.Duration("offset", c.ClockOffset()))
-			continue
-		}
-		limited := isAPI && apiErr.effectiveStatus() == http.StatusTooManyRequests
-		if limited {
-			fields := []zap.Field{zap.String("path", cl.path)}
-			if b := c.budgets[cl.lt]; b != nil {
-				b.limited(b.now())
-				fields = append(fields, zap.Float64("budget_per_minute", b.perMinute()))
-			}
-			c.logger.Warn("rate limited by duo, slowing down", fields...)
-		}
-		if !c.retry.Enabled || !IsRetryable(err) {
-			return err
-		}
-		backoff := jitter(min(interval, c.retry.MaxInterval), c.retry.RandomizationFactor)
-		interval = min(time.Duration(float64(interval)*c.retry.Multiplier), c.retry.MaxInterval)
-		if c.retry.MaxElapsedTime > 0 && time.Since(start)+backoff > c.retry.MaxElapsedTime {
-			return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
-		}
-		c.logger.Debug("retrying duo request", zap.String("path", cl.path), zap.Int("attempt", attempt),
-			zap.Int("status", status), zap.Duration("wait", backoff), zap.Error(err))
-		if err := sleep(ctx, backoff); err != nil {
-			return err
-		}
-		if limited {
-			c.reportWait(cl.lt, backoff)
-		}
-	}
-}
-
-func (c *Client) reportWait(lt LogType, wait time.Duration) {
-	if wait > 0 && c.observer != nil {
-		c.observer.RateLimitWait(lt, wait)
-	}
-}
-
-func jitter(d time.Duration, factor float64) time.Duration {
-	if factor <= 0 {
-		return d
-	}
-	delta := factor * float64(d)
-	return time.Duration(float64(d) - delta + rand.Float64()*2*delta) //nolint:gosec // jitter, not security
 }
 
 // attempt sends one signed request and decodes a 200. It returns the HTTP status (0 when

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configretry"
 )
 
 const (
@@ -134,11 +135,11 @@ func TestRetriedToSuccess(t *testing.T) {
 func TestRetryLimits(t *testing.T) {
 	tests := []struct {
 		name      string
-		retry     RetrySettings
+		retry     configretry.BackOffConfig
 		wantCalls func(n int) bool
 	}{
-		{"disabled: one attempt", RetrySettings{Enabled: false}, func(n int) bool { return n == 1 }},
-		{"gives up after max elapsed time", RetrySettings{
+		{"disabled: one attempt", configretry.BackOffConfig{Enabled: false}, func(n int) bool { return n == 1 }},
+		{"gives up after max elapsed time", configretry.BackOffConfig{
 			Enabled: true, InitialInterval: 20 * time.Millisecond, MaxInterval: 20 * time.Millisecond, MaxElapsedTime: 100 * time.Millisecond,
 		}, func(n int) bool { return n >= 2 && n <= 7 }},
 	}
@@ -285,7 +286,7 @@ func TestFetchCancelStopsPromptly(t *testing.T) {
 		{"backing off", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, 500, "")
 		}, func(c *Config) {
-			c.Retry = RetrySettings{Enabled: true, InitialInterval: time.Hour, MaxInterval: time.Hour}
+			c.Retry = configretry.BackOffConfig{Enabled: true, InitialInterval: time.Hour, MaxInterval: time.Hour}
 		}},
 		{"waiting on the budget", func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
@@ -465,7 +466,7 @@ func TestNewValidates(t *testing.T) {
 			if tt.wantErr == "" {
 				require.NoError(t, err)
 				assert.Equal(t, testHost, c.host)
-				assert.Equal(t, defaultTimeout, c.hc.Timeout)
+				assert.Equal(t, DefaultTimeout, c.hc.Timeout)
 				return
 			}
 			require.ErrorContains(t, err, tt.wantErr)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -143,7 +144,7 @@ func newTestClient(t *testing.T, h http.Handler, mod func(*Config)) testClient {
 		Host:           testHost,
 		IntegrationKey: testIKey,
 		SecretKey:      testSKey,
-		Retry: RetrySettings{
+		Retry: configretry.BackOffConfig{
 			Enabled: true, InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond,
 			Multiplier: 2, RandomizationFactor: 0.5, MaxElapsedTime: 10 * time.Second,
 		},

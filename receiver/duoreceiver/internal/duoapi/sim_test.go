@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -44,7 +45,7 @@ func newSimHarness(t *testing.T, simCfg duosim.Config, mod func(*Config)) simHar
 		Host:           duosim.DefaultHost,
 		IntegrationKey: duosim.DefaultIntegrationKey,
 		SecretKey:      duosim.DefaultSecretKey,
-		Retry: RetrySettings{
+		Retry: configretry.BackOffConfig{
 			Enabled: true, InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond,
 			Multiplier: 2, RandomizationFactor: 0.5, MaxElapsedTime: 30 * time.Second,
 		},
@@ -323,7 +324,7 @@ func TestSimRateLimitSettles(t *testing.T) {
 	const limit = 30.0
 	h := newSimHarness(t, duosim.Config{Faults: duosim.Faults{RateLimit: limit}}, func(c *Config) {
 		c.RateLimit = 60
-		c.Retry = RetrySettings{Enabled: true, InitialInterval: time.Second, MaxInterval: 30 * time.Second, Multiplier: 1.5, RandomizationFactor: 0.5}
+		c.Retry = configretry.BackOffConfig{Enabled: true, InitialInterval: time.Second, MaxInterval: 30 * time.Second, Multiplier: 1.5, RandomizationFactor: 0.5}
 	})
 	now := time.Now()
 	h.sim.Backfill(string(Authentication), 1000*int(limit*run.Minutes()*2), now.Add(-5*time.Hour), now.Add(-time.Hour))
