@@ -25,23 +25,45 @@ import (
 // re-encodes and sorts the parameters itself, so the wire order and encoding
 // of the query string do not matter, only the decoded values.
 
-// authenticate checks the request's credentials. It returns nil when the
-// request is signed by the current credentials with a fresh Date.
-func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) *response {
+// credKind is the application a key pair belongs to.
+type credKind int
+
+const (
+	credAdmin    credKind = 1 << iota // the parent's Admin API application
+	credAccounts                      // the parent's Accounts API application
+)
+
+// authenticate checks the request's credentials and returns the account it
+// is for: the parent, or the child named by account_id. It answers 401 when
+// the request is not signed by current credentials with a fresh Date, and
+// 403 40301 when the keys are of the wrong application for the request.
+func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) (*Account, *response) {
 	if r.Header.Get("Authorization") == "" {
-		return errorResponse(401, 40101, "Missing request credentials", "")
+		return nil, errorResponse(401, 40101, "Missing request credentials", "")
 	}
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return errorResponse(401, 40101, "Missing request credentials", "Authorization is not HTTP Basic")
+		return nil, errorResponse(401, 40101, "Missing request credentials", "Authorization is not HTTP Basic")
 	}
+	type cred struct {
+		skey string
+		kind credKind
+	}
+	var creds []cred
 	ikey, skey := s.credentials()
-	if subtle.ConstantTimeCompare([]byte(user), []byte(ikey)) != 1 {
-		return errorResponse(401, 40102, "Invalid integration key in request credentials", "")
+	aikey, askey := s.accountsCredentials()
+	if subtle.ConstantTimeCompare([]byte(user), []byte(ikey)) == 1 {
+		creds = append(creds, cred{skey, credAdmin})
+	}
+	if subtle.ConstantTimeCompare([]byte(user), []byte(aikey)) == 1 {
+		creds = append(creds, cred{askey, credAccounts})
+	}
+	if len(creds) == 0 {
+		return nil, errorResponse(401, 40102, "Invalid integration key in request credentials", "")
 	}
 	sig, err := hex.DecodeString(pass)
 	if err != nil || (len(sig) != sha1.Size && len(sig) != sha512.Size) {
-		return badSignature()
+		return nil, badSignature()
 	}
 
 	// API.md 2: the date may come in Date or X-Duo-Date.
@@ -52,16 +74,30 @@ func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) *respons
 		}
 	}
 	if len(dates) == 0 {
-		return errorResponse(401, 40105, "Bad request timestamp", "no Date or X-Duo-Date header")
+		return nil, errorResponse(401, 40105, "Bad request timestamp", "no Date or X-Duo-Date header")
 	}
 
 	params, err := requestParams(r, body)
 	if err != nil {
-		return badSignature()
+		return nil, badSignature()
+	}
+	// A request for a child is signed for the child's api_hostname; the
+	// parent's is accepted too unless StrictChildHost (API.md 3.9).
+	// A child that has left the list keeps its hostname, and is refused
+	// after the signature check.
+	accountID := firstOr(params["account_id"], "")
+	child := s.child(accountID)
+	hosts := []string{s.host}
+	if child != nil {
+		switch ch := child.APIHostname(); {
+		case s.strictChildHost:
+			hosts = []string{ch}
+		case !strings.EqualFold(ch, s.host):
+			hosts = []string{ch, s.host}
+		}
 	}
 	in := canonInput{
 		method: r.Method,
-		host:   s.host,
 		path:   r.URL.Path,
 		params: canonParams(params),
 	}
@@ -69,39 +105,79 @@ func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) *respons
 	if len(sig) == sha512.Size {
 		xh, err := xDuoHeadersHash(r.Header)
 		if err != nil {
-			return badSignature()
+			return nil, badSignature()
 		}
 		v5Tail = sha512Hex(body) + "\n" + xh
 	}
 
 	matched := ""
-	for _, d := range dates {
-		in.date = d
-		var ok bool
-		switch len(sig) {
-		case sha1.Size:
-			ok = macEqual(sha1.New, skey, in.v2(), sig)
-		case sha512.Size:
-			// Detect the canonical form by trying both (API.md 2.1, 2.2).
-			ok = macEqual(sha512.New, skey, in.v2(), sig) ||
-				macEqual(sha512.New, skey, in.v2()+"\n"+v5Tail, sig)
-		}
-		if ok {
-			matched = d
-			break
+	var kind credKind
+	for _, c := range creds {
+		for _, host := range hosts {
+			in.host = host
+			for _, d := range dates {
+				in.date = d
+				var ok bool
+				switch len(sig) {
+				case sha1.Size:
+					ok = macEqual(sha1.New, c.skey, in.v2(), sig)
+				case sha512.Size:
+					// Detect the canonical form by trying both (API.md 2.1, 2.2).
+					ok = macEqual(sha512.New, c.skey, in.v2(), sig) ||
+						macEqual(sha512.New, c.skey, in.v2()+"\n"+v5Tail, sig)
+				}
+				if ok && matched == "" {
+					matched = d
+				}
+				if ok {
+					kind |= c.kind
+				}
+			}
 		}
 	}
 	if matched == "" {
-		return badSignature()
+		return nil, badSignature()
 	}
 	t, err := parseDate(matched)
 	if err != nil {
-		return errorResponse(401, 40105, "Bad request timestamp", "the request date cannot be parsed")
+		return nil, errorResponse(401, 40105, "Bad request timestamp", "the request date cannot be parsed")
 	}
 	if d := t.Sub(now); d > s.skew || d < -s.skew {
-		return errorResponse(401, 40105, "Bad request timestamp", "")
+		return nil, errorResponse(401, 40105, "Bad request timestamp", "")
 	}
-	return nil
+	return s.authorize(r.URL.Path, kind, params["account_id"], child)
+}
+
+// authorize checks that the application whose keys signed the request may
+// make it: the Accounts API keys list children and read any child, the
+// Admin API keys read the parent. A wrong pairing is Duo's 403 40301
+// "Wrong integration type for this API." (API.md 1.1).
+func (s *Sim) authorize(path string, kind credKind, accountIDs []string, child *Account) (*Account, *response) {
+	wrongType := errorResponse(http.StatusForbidden, 40301, "Access forbidden", "Wrong integration type for this API.")
+	switch {
+	case strings.HasPrefix(path, "/accounts/"):
+		if kind&credAccounts == 0 {
+			return nil, wrongType
+		}
+		return s.parent, nil
+	case len(accountIDs) > 0:
+		if kind&credAccounts == 0 {
+			return nil, wrongType
+		}
+		if len(accountIDs) > 1 {
+			return nil, paramError("'account_id' given more than once")
+		}
+		if child == nil || s.listedChild(child.id) == nil {
+			// Not documented; the simulator's reading is that a parent has
+			// no access to an account that is not its child [U].
+			return nil, errorResponse(http.StatusForbidden, 40301, "Access forbidden", "account_id is not a child account of this parent")
+		}
+		return child, nil
+	}
+	if kind&credAdmin == 0 {
+		return nil, wrongType
+	}
+	return s.parent, nil
 }
 
 func badSignature() *response {

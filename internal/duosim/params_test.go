@@ -64,7 +64,7 @@ func TestRouting(t *testing.T) {
 		body               string
 	}{
 		{"summary", http.MethodGet, "/admin/v1/info/summary", 200, 0, `"user_pending_deletion_count":`},
-		{"unknown path", http.MethodGet, "/admin/v1/users", 404, 40401, ""},
+		{"unknown path", http.MethodGet, "/admin/v1/phones", 404, 40401, ""},
 		{"wrong method", http.MethodPost, "/admin/v1/info/summary", 405, 40501, ""},
 	}
 	for _, tc := range tests {

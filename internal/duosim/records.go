@@ -35,6 +35,8 @@ type pools struct {
 	winApps []string
 	summary [5]int
 	apiHost string
+	// groupIDs maps a group name to the group_id the groups filter takes.
+	groupIDs map[string]string
 }
 
 var personNames = []string{
@@ -113,26 +115,27 @@ func newPools(seed uint64) *pools {
 	}
 	p.winApps = []string{"Windows Logon", "Windows Logon – Kiosks", "RDP Gateway"}
 	p.summary = [5]int{len(p.admins), len(p.apps), 900 + r.intn(1000), len(p.users), r.intn(5)}
+	p.groupIDs = groupIDsOf(seed, p.groups)
 	return p
 }
 
 // render appends the record of r as served.
-func (s *Sim) render(b []byte, ti *typeInfo, r rec) []byte {
-	g := newRNG(s.seed^ti.salt, r.h)
+func (ac *Account) render(b []byte, ti *typeInfo, r rec) []byte {
+	g := newRNG(ac.seed^ti.salt, r.h)
 	t := time.UnixMicro(r.t).UTC()
 	switch ti.name {
 	case "authentication":
-		return s.renderAuth(b, &g, t, r.h)
+		return ac.renderAuth(b, &g, t, r.h, nil)
 	case "administrator":
-		return s.renderAdmin(b, &g, t)
+		return ac.renderAdmin(b, &g, t)
 	case "telephony":
-		return s.renderTelephony(b, &g, t, r.h)
+		return ac.renderTelephony(b, &g, t, r.h)
 	case "activity":
-		return s.renderActivity(b, &g, t, r.h)
+		return ac.renderActivity(b, &g, t, r.h)
 	case "offline_enrollment":
-		return s.renderOffline(b, &g, t)
+		return ac.renderOffline(b, &g, t)
 	case "trust_monitor":
-		return s.renderTrustMonitor(b, &g, t, r.h)
+		return ac.renderTrustMonitor(b, &g, t, r.h)
 	}
 	return append(b, "{}"...)
 }
@@ -231,10 +234,14 @@ var (
 )
 
 // renderAuth writes an authentication log record (API.md 3.1).
-func (s *Sim) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
-	p := s.pools
+func (ac *Account) renderAuth(b []byte, g *rng, t time.Time, h uint64, at *authAttrs) []byte {
+	p := ac.pools
 	u := pick(g, p.users)
 	a := pick(g, p.apps)
+	if at == nil {
+		at = &authAttrs{}
+	}
+	*at = authAttrs{user: u.key, groups: u.groups, app: a.key}
 	result, reason := "success", pick(g, successReasons)
 	switch x := g.intn(100); {
 	case x < 12:
@@ -313,8 +320,9 @@ func (s *Sim) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
 	case 1:
 		b = append(b, `,"key":null`...)
 	default:
+		at.deviceKey = g.key("DP")
 		b = append(b, `,"key":`...)
-		b = appendString(b, g.key("DP"))
+		b = appendString(b, at.deviceKey)
 	}
 	b = append(b, `,"location":`...)
 	b = appendLocation(b, g)
@@ -323,9 +331,11 @@ func (s *Sim) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
 	case 0:
 		b = append(b, "null"...)
 	case 1:
-		b = appendString(b, u.name+"’s iPhone")
+		at.deviceName = u.name + "’s iPhone"
+		b = appendString(b, at.deviceName)
 	default:
-		b = appendString(b, "+1 734-555-"+strconv.Itoa(1000+g.intn(9000)))
+		at.deviceName = "+1 734-555-" + strconv.Itoa(1000+g.intn(9000))
+		b = appendString(b, at.deviceName)
 	}
 	b = append(b, `},"email":`...)
 	switch g.intn(6) {
@@ -341,16 +351,25 @@ func (s *Sim) renderAuth(b []byte, g *rng, t time.Time, h uint64) []byte {
 	case x == 0:
 		b = append(b, "null"...)
 	case x < 5:
+		at.eventType = "enrollment"
 		b = append(b, `"enrollment"`...)
 	default:
+		at.eventType = "authentication"
 		b = append(b, `"authentication"`...)
 	}
 	b = append(b, `,"factor":`...)
-	b = appendStringOrNull(b, pick(g, authFactors), g.intn(30) != 0)
+	factor := pick(g, authFactors)
+	if g.intn(30) != 0 {
+		at.factor = factor
+		b = appendString(b, factor)
+	} else {
+		b = append(b, "null"...)
+	}
 	b = append(b, `,"isotimestamp":"`...)
 	b = isoMicro(b, t)
 	b = append(b, `","ood_software":`...)
 	b = appendStringOrNull(b, "Chrome", reason == "out_of_date")
+	at.reason, at.result = reason, result
 	b = append(b, `,"reason":`...)
 	b = appendString(b, reason)
 	b = append(b, `,"result":`...)
@@ -386,8 +405,8 @@ var adminActions = []string{"admin_login", "admin_login", "admin_login_error", "
 	"admin_self_activate", "bypass_create", "admin_2fa_error"}
 
 // renderAdmin writes an administrator log record (API.md 3.2).
-func (s *Sim) renderAdmin(b []byte, g *rng, t time.Time) []byte {
-	p := s.pools
+func (ac *Account) renderAdmin(b []byte, g *rng, t time.Time) []byte {
+	p := ac.pools
 	ad := pick(g, p.admins)
 	u := pick(g, p.users)
 	action := pick(g, adminActions)
@@ -459,7 +478,7 @@ func (s *Sim) renderAdmin(b []byte, g *rng, t time.Time) []byte {
 }
 
 // renderTelephony writes a telephony v2 item (API.md 3.3).
-func (s *Sim) renderTelephony(b []byte, g *rng, t time.Time, h uint64) []byte {
+func (ac *Account) renderTelephony(b []byte, g *rng, t time.Time, h uint64) []byte {
 	typ := "sms"
 	credits := 1
 	if g.intn(3) == 0 {
@@ -505,8 +524,8 @@ func appendActivityParty(b []byte, details string, detailsOK bool, key, name, ty
 }
 
 // renderActivity writes an activity v2 item (API.md 3.4).
-func (s *Sim) renderActivity(b []byte, g *rng, t time.Time, h uint64) []byte {
-	p := s.pools
+func (ac *Account) renderActivity(b []byte, g *rng, t time.Time, h uint64) []byte {
+	p := ac.pools
 	ad := pick(g, p.admins)
 	u := pick(g, p.users)
 	a := pick(g, p.apps)
@@ -607,8 +626,8 @@ func (s *Sim) renderActivity(b []byte, g *rng, t time.Time, h uint64) []byte {
 }
 
 // renderOffline writes an offline enrollment record (API.md 3.5).
-func (s *Sim) renderOffline(b []byte, g *rng, t time.Time) []byte {
-	p := s.pools
+func (ac *Account) renderOffline(b []byte, g *rng, t time.Time) []byte {
+	p := ac.pools
 	u := pick(g, p.users)
 	desc := (&pyJSON{}).str("factor", pick(g, []string{"duo_otp", "security_key"})).
 		str("hostname", "WKS-"+strconv.Itoa(1000+g.intn(9000))).
@@ -630,8 +649,8 @@ func (s *Sim) renderOffline(b []byte, g *rng, t time.Time) []byte {
 
 // tmType is the Trust Monitor event type of h, known without rendering so
 // the type filter is cheap.
-func (s *Sim) tmType(h uint64) string {
-	switch x := mix64(h^s.seed^0x7e7e) % 20; {
+func (ac *Account) tmType(h uint64) string {
+	switch x := mix64(h^ac.seed^0x7e7e) % 20; {
 	case x < 12:
 		return "auth"
 	case x < 17:
@@ -642,9 +661,9 @@ func (s *Sim) tmType(h uint64) string {
 }
 
 // renderTrustMonitor writes a Trust Monitor event (API.md 3.6).
-func (s *Sim) renderTrustMonitor(b []byte, g *rng, t time.Time, h uint64) []byte {
-	p := s.pools
-	typ := s.tmType(h)
+func (ac *Account) renderTrustMonitor(b []byte, g *rng, t time.Time, h uint64) []byte {
+	p := ac.pools
+	typ := ac.tmType(h)
 	surfaced := t.UnixMilli()
 	u := pick(g, p.users)
 	ad := pick(g, p.admins)
@@ -722,7 +741,7 @@ func (s *Sim) renderTrustMonitor(b []byte, g *rng, t time.Time, h uint64) []byte
 		b = appendKey(b, "surfaced_auth", false)
 		authT := t.Add(-time.Duration(60+g.intn(3600)) * time.Second).Add(time.Duration(g.intn(1e6)) * time.Microsecond)
 		sub := newRNG(g.next(), h)
-		b = s.renderAuth(b, &sub, authT, sub.next()&^(0xf<<12)|0x4<<12)
+		b = ac.renderAuth(b, &sub, authT, sub.next()&^(0xf<<12)|0x4<<12, nil)
 	}
 	b = appendKey(b, "surfaced_timestamp", false)
 	b = appendInt(b, surfaced)

@@ -51,6 +51,31 @@ type Config struct {
 	Faults Faults
 	// Logger gets one debug line per request; may be nil.
 	Logger *zap.Logger
+
+	// Population is the parent account's inventory; nil means
+	// DefaultPopulation(). It is generated on first use.
+	Population *Population
+	// ChildPopulation is every child account's inventory unless
+	// Account.SetPopulation says otherwise; nil means DefaultPopulation().
+	ChildPopulation *Population
+	// InventoryFaults are injected into the inventory endpoints;
+	// SetInventoryFaults changes them later.
+	InventoryFaults InventoryFaults
+
+	// AccountsIntegrationKey and AccountsSecretKey are the parent's
+	// Accounts API application keys: they sign the child list and every
+	// request for a child. Defaults DefaultAccountsIntegrationKey and
+	// DefaultAccountsSecretKey.
+	AccountsIntegrationKey string
+	AccountsSecretKey      string
+	// Children is the initial child list; SetChildren changes it later.
+	// New panics on an invalid list (see SetChildren).
+	Children []ChildAccount
+	// StrictChildHost refuses (40103) a request for a child that is
+	// signed for the parent's host rather than the child's api_hostname.
+	// By default both are accepted: Duo documents the child's host, and
+	// duo_log_sync sends the parent's and works (API.md 3.9).
+	StrictChildHost bool
 }
 
 // Faults describes the trouble the simulator injects.
@@ -78,6 +103,9 @@ type Stats struct {
 	Records map[string]int
 	// MaxPageSize is the largest number of records served in one response.
 	MaxPageSize int
+	// AccountRequests counts authenticated requests for each child, by
+	// account_id.
+	AccountRequests map[string]int
 }
 
 // Sim is the simulated Duo Admin API. It is safe for concurrent use.
@@ -89,13 +117,18 @@ type Sim struct {
 	offset time.Duration
 	nowFn  func() time.Time
 	logger *zap.Logger
-	pools  *pools
 
 	credMu sync.RWMutex
 	ikey   string
 	skey   string
+	aikey  string
+	askey  string
 
-	stores map[string]*store // by log type name
+	strictChildHost bool
+	acctMu          sync.RWMutex
+	kids            children
+
+	parent *Account
 
 	faultMu sync.Mutex
 	faults  Faults
@@ -106,6 +139,9 @@ type Sim struct {
 	stats  Stats
 
 	bufPool sync.Pool
+
+	popParent, popChild Population
+	inv                 invFaults
 }
 
 // New returns a simulator configured by cfg.
@@ -118,6 +154,12 @@ func New(cfg Config) *Sim {
 	}
 	if cfg.SecretKey == "" {
 		cfg.SecretKey = DefaultSecretKey
+	}
+	if cfg.AccountsIntegrationKey == "" {
+		cfg.AccountsIntegrationKey = DefaultAccountsIntegrationKey
+	}
+	if cfg.AccountsSecretKey == "" {
+		cfg.AccountsSecretKey = DefaultAccountsSecretKey
 	}
 	if cfg.Delay == 0 {
 		cfg.Delay = DefaultDelay
@@ -135,30 +177,53 @@ func New(cfg Config) *Sim {
 		cfg.Logger = zap.NewNop()
 	}
 	s := &Sim{
-		host:    cfg.Host,
-		seed:    uint64(cfg.Seed),
-		delay:   cfg.Delay,
-		skew:    cfg.MaxClockSkew,
-		offset:  cfg.ClockOffset,
-		nowFn:   cfg.Now,
-		logger:  cfg.Logger,
-		ikey:    cfg.IntegrationKey,
-		skey:    cfg.SecretKey,
-		stores:  make(map[string]*store, len(logTypes)),
-		faults:  cfg.Faults,
-		frng:    newRNG(uint64(cfg.Seed), 0xfa017),
-		buckets: make(map[string]*bucket),
+		host:   cfg.Host,
+		seed:   uint64(cfg.Seed),
+		delay:  cfg.Delay,
+		skew:   cfg.MaxClockSkew,
+		offset: cfg.ClockOffset,
+		nowFn:  cfg.Now,
+		logger: cfg.Logger,
+		ikey:   cfg.IntegrationKey,
+		skey:   cfg.SecretKey,
+		aikey:  cfg.AccountsIntegrationKey,
+		askey:  cfg.AccountsSecretKey,
+		kids:   children{listed: map[string]bool{}, accounts: map[string]*Account{}},
+
+		strictChildHost: cfg.StrictChildHost,
+		faults:          cfg.Faults,
+		frng:            newRNG(uint64(cfg.Seed), 0xfa017),
+		buckets:         make(map[string]*bucket),
 		stats: Stats{
 			Requests: make(map[string]map[int]int),
 			Records:  make(map[string]int),
+
+			AccountRequests: make(map[string]int),
 		},
 	}
-	s.pools = newPools(s.seed)
-	for _, ti := range logTypes {
-		s.stores[ti.name] = &store{ti: ti}
+	s.popParent, s.popChild = DefaultPopulation(), DefaultPopulation()
+	if cfg.Population != nil {
+		s.popParent = *cfg.Population
+	}
+	if cfg.ChildPopulation != nil {
+		s.popChild = *cfg.ChildPopulation
+	}
+	s.SetInventoryFaults(cfg.InventoryFaults)
+	s.parent = newAccount(s, "", "", cfg.Host, s.seed)
+	s.parent.ensure()
+	if err := s.SetChildren(cfg.Children); err != nil {
+		panic(err)
 	}
 	s.bufPool.New = func() any { b := make([]byte, 0, 64<<10); return &b }
 	return s
+}
+
+// popFor is the configured population of an account.
+func (s *Sim) popFor(a *Account) Population {
+	if a.id == "" {
+		return s.popParent
+	}
+	return s.popChild
 }
 
 // now is the simulator's clock: Now() + ClockOffset.
@@ -181,10 +246,23 @@ func (s *Sim) SetCredentials(ikey, skey string) {
 	s.ikey, s.skey = ikey, skey
 }
 
+// SetAccountsCredentials rotates the parent's Accounts API keys.
+func (s *Sim) SetAccountsCredentials(ikey, skey string) {
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	s.aikey, s.askey = ikey, skey
+}
+
 func (s *Sim) credentials() (string, string) {
 	s.credMu.RLock()
 	defer s.credMu.RUnlock()
 	return s.ikey, s.skey
+}
+
+func (s *Sim) accountsCredentials() (string, string) {
+	s.credMu.RLock()
+	defer s.credMu.RUnlock()
+	return s.aikey, s.askey
 }
 
 // Stats returns a copy of the counters.
@@ -195,11 +273,19 @@ func (s *Sim) Stats() Stats {
 		Requests:    make(map[string]map[int]int, len(s.stats.Requests)),
 		Records:     maps.Clone(s.stats.Records),
 		MaxPageSize: s.stats.MaxPageSize,
+
+		AccountRequests: maps.Clone(s.stats.AccountRequests),
 	}
 	for k, v := range s.stats.Requests {
 		out.Requests[k] = maps.Clone(v)
 	}
 	return out
+}
+
+func (s *Sim) countAccount(id string) {
+	s.statMu.Lock()
+	defer s.statMu.Unlock()
+	s.stats.AccountRequests[id]++
 }
 
 func (s *Sim) count(path string, status, records int) {
@@ -238,15 +324,19 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if e := s.authenticate(r, body, now); e != nil {
+	acct, e := s.authenticate(r, body, now)
+	if e != nil {
 		s.finish(w, r, e)
 		return
+	}
+	if acct.id != "" {
+		s.countAccount(acct.id)
 	}
 	if f := s.injectFault(path, now); f != nil {
 		s.finish(w, r, f)
 		return
 	}
-	resp := s.route(r, now)
+	resp := s.route(r, now, acct)
 	if !s.slow(r.Context()) {
 		// The client gave up while the response was held back.
 		s.count(path, 499, 0)

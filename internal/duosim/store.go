@@ -144,8 +144,9 @@ func cmpU(a, b uint64) int {
 	return 0
 }
 
-func (s *Sim) storeOf(lt string) *store {
-	st := s.stores[lt]
+func (a *Account) storeOf(lt string) *store {
+	a.ensure()
+	st := a.stores[lt]
 	if st == nil {
 		panic(fmt.Sprintf("duosim: unknown log type %q", lt))
 	}
@@ -153,9 +154,9 @@ func (s *Sim) storeOf(lt string) *store {
 }
 
 // newH returns the next identity seed for the type. Must hold st.mu.
-func (s *Sim) newH(st *store) uint64 {
+func (a *Account) newH(st *store) uint64 {
 	st.nextH++
-	h := mix64(s.seed ^ st.ti.salt<<32 ^ st.nextH*0x9e3779b97f4a7c15)
+	h := mix64(a.seed ^ st.ti.salt<<32 ^ st.nextH*0x9e3779b97f4a7c15)
 	// Force the UUID version nibble inside h, so the id's string order is
 	// h's numeric order (see idOf).
 	return h&^(0xf<<12) | 0x4<<12
@@ -167,8 +168,8 @@ func (st *store) trunc(t time.Time) int64 {
 }
 
 // add inserts records and keeps the order. Must hold st.mu.
-func (s *Sim) add(st *store, rs []rec) {
-	delay := s.delay.Microseconds()
+func (a *Account) add(st *store, rs []rec) {
+	delay := a.sim.delay.Microseconds()
 	for _, r := range rs {
 		if r.vis > r.t+delay {
 			st.late = append(st.late, r)
@@ -189,12 +190,12 @@ func (s *Sim) add(st *store, rs []rec) {
 	}
 }
 
-func (s *Sim) visibleAt(t int64) int64 { return t + s.delay.Microseconds() }
+func (a *Account) visibleAt(t int64) int64 { return t + a.sim.delay.Microseconds() }
 
 // Backfill adds n events spread over [from, to), each visible Delay after
 // its time.
-func (s *Sim) Backfill(lt string, n int, from, to time.Time) {
-	st := s.storeOf(lt)
+func (a *Account) Backfill(lt string, n int, from, to time.Time) {
+	st := a.storeOf(lt)
 	if n <= 0 {
 		return
 	}
@@ -204,28 +205,28 @@ func (s *Sim) Backfill(lt string, n int, from, to time.Time) {
 	if span <= 0 {
 		span = 1
 	}
-	r := newRNG(s.seed^st.ti.salt, st.nextH^0xbacf11)
+	r := newRNG(a.seed^st.ti.salt, st.nextH^0xbacf11)
 	base := from.UnixMicro()
 	rs := make([]rec, n)
 	for i := range rs {
 		t := base + int64(r.next()%uint64(span))
 		t = floorDiv(t, st.ti.prec) * st.ti.prec
-		rs[i] = rec{t: t, vis: s.visibleAt(t), h: s.newH(st), seq: st.nextSeq}
+		rs[i] = rec{t: t, vis: a.visibleAt(t), h: a.newH(st), seq: st.nextSeq}
 		st.nextSeq++
 	}
-	s.add(st, rs)
+	a.add(st, rs)
 }
 
 // Burst adds n distinct events all within the given second.
-func (s *Sim) Burst(lt string, n int, second time.Time) {
-	st := s.storeOf(lt)
+func (a *Account) Burst(lt string, n int, second time.Time) {
+	st := a.storeOf(lt)
 	if n <= 0 {
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	base := second.Truncate(time.Second).UnixMicro()
-	r := newRNG(s.seed^st.ti.salt, st.nextH^0xb0257)
+	r := newRNG(a.seed^st.ti.salt, st.nextH^0xb0257)
 	rs := make([]rec, n)
 	// v1 records have no id: make sure the burst's records differ in content,
 	// or they would be twins.
@@ -236,48 +237,48 @@ func (s *Sim) Burst(lt string, n int, second time.Time) {
 	for i := range rs {
 		t := base + int64(r.next()%1e6)
 		t = floorDiv(t, st.ti.prec) * st.ti.prec
-		rs[i] = rec{t: t, vis: s.visibleAt(t), h: s.newH(st), seq: st.nextSeq}
+		rs[i] = rec{t: t, vis: a.visibleAt(t), h: a.newH(st), seq: st.nextSeq}
 		for tries := 0; seen != nil && tries < 100; tries++ {
-			raw := string(s.render(nil, st.ti, rs[i]))
+			raw := string(a.render(nil, st.ti, rs[i]))
 			if !seen[raw] {
 				seen[raw] = true
 				break
 			}
-			rs[i].h = s.newH(st)
+			rs[i].h = a.newH(st)
 		}
 		st.nextSeq++
 	}
-	s.add(st, rs)
+	a.add(st, rs)
 }
 
 // Twins adds n byte-identical records within the given second. For the v2
 // types and Trust Monitor, the twins share their id too (so a cursor that
 // ends on one of them skips the rest, as it would at Duo).
-func (s *Sim) Twins(lt string, n int, second time.Time) {
-	st := s.storeOf(lt)
+func (a *Account) Twins(lt string, n int, second time.Time) {
+	st := a.storeOf(lt)
 	if n <= 0 {
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	r := newRNG(s.seed^st.ti.salt, st.nextH^0x7715)
+	r := newRNG(a.seed^st.ti.salt, st.nextH^0x7715)
 	t := second.Truncate(time.Second).UnixMicro() + int64(r.next()%1e6)
 	t = floorDiv(t, st.ti.prec) * st.ti.prec
-	h := s.newH(st)
+	h := a.newH(st)
 	rs := make([]rec, n)
 	for i := range rs {
-		rs[i] = rec{t: t, vis: s.visibleAt(t), h: h, seq: st.nextSeq}
+		rs[i] = rec{t: t, vis: a.visibleAt(t), h: h, seq: st.nextSeq}
 		st.nextSeq++
 	}
-	s.add(st, rs)
+	a.add(st, rs)
 }
 
 // Straggler adds one event with time t that Duo surfaces only at visibleAt.
-func (s *Sim) Straggler(lt string, t, visibleAt time.Time) {
-	st := s.storeOf(lt)
+func (a *Account) Straggler(lt string, t, visibleAt time.Time) {
+	st := a.storeOf(lt)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	s.add(st, []rec{{t: st.trunc(t), vis: visibleAt.UnixMicro(), h: s.newH(st), seq: st.nextSeq}})
+	a.add(st, []rec{{t: st.trunc(t), vis: visibleAt.UnixMicro(), h: a.newH(st), seq: st.nextSeq}})
 	st.nextSeq++
 }
 
@@ -285,13 +286,13 @@ func (s *Sim) Straggler(lt string, t, visibleAt time.Time) {
 // listed) at perSecond events per second per type, with event time = the
 // simulator's clock, until ctx ends. It returns at once; the generating
 // goroutine exits when ctx is done.
-func (s *Sim) StartLive(ctx context.Context, perSecond float64, lts ...string) {
+func (a *Account) StartLive(ctx context.Context, perSecond float64, lts ...string) {
 	if len(lts) == 0 {
 		lts = LogTypes()
 	}
 	stores := make([]*store, len(lts))
 	for i, lt := range lts {
-		stores[i] = s.storeOf(lt)
+		stores[i] = a.storeOf(lt)
 	}
 	if perSecond <= 0 {
 		return
@@ -301,14 +302,14 @@ func (s *Sim) StartLive(ctx context.Context, perSecond float64, lts ...string) {
 		tk := time.NewTicker(tick)
 		defer tk.Stop()
 		carry := make([]float64, len(stores))
-		last := s.now()
+		last := a.sim.now()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tk.C:
 			}
-			now := s.now()
+			now := a.sim.now()
 			elapsed := now.Sub(last)
 			if elapsed <= 0 {
 				continue
@@ -320,7 +321,7 @@ func (s *Sim) StartLive(ctx context.Context, perSecond float64, lts ...string) {
 					continue
 				}
 				carry[i] -= float64(n)
-				s.addLive(st, n, last, now)
+				a.addLive(st, n, last, now)
 			}
 			last = now
 		}
@@ -328,35 +329,35 @@ func (s *Sim) StartLive(ctx context.Context, perSecond float64, lts ...string) {
 }
 
 // addLive adds n events spread over (from, to].
-func (s *Sim) addLive(st *store, n int, from, to time.Time) {
+func (a *Account) addLive(st *store, n int, from, to time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	span := to.Sub(from).Microseconds()
-	r := newRNG(s.seed^st.ti.salt, st.nextH^0x11fe)
+	r := newRNG(a.seed^st.ti.salt, st.nextH^0x11fe)
 	rs := make([]rec, n)
 	for i := range rs {
 		t := to.UnixMicro() - int64(r.next()%uint64(span))
 		t = floorDiv(t, st.ti.prec) * st.ti.prec
-		rs[i] = rec{t: t, vis: s.visibleAt(t), h: s.newH(st), seq: st.nextSeq}
+		rs[i] = rec{t: t, vis: a.visibleAt(t), h: a.newH(st), seq: st.nextSeq}
 		st.nextSeq++
 	}
-	s.add(st, rs)
+	a.add(st, rs)
 }
 
 // Events returns every event made for the type, in serving order. It
 // renders every record: cheap for tests, not for a million events.
-func (s *Sim) Events(lt string) []Event {
-	return s.collect(lt, func(rec) bool { return true })
+func (a *Account) Events(lt string) []Event {
+	return a.collect(lt, func(rec) bool { return true })
 }
 
 // Visible returns the events visible at the given instant, in serving order.
-func (s *Sim) Visible(lt string, at time.Time) []Event {
+func (a *Account) Visible(lt string, at time.Time) []Event {
 	us := at.UnixMicro()
-	return s.collect(lt, func(r rec) bool { return r.vis <= us })
+	return a.collect(lt, func(r rec) bool { return r.vis <= us })
 }
 
-func (s *Sim) collect(lt string, keep func(rec) bool) []Event {
-	st := s.storeOf(lt)
+func (a *Account) collect(lt string, keep func(rec) bool) []Event {
+	st := a.storeOf(lt)
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	var out []Event
@@ -368,15 +369,15 @@ func (s *Sim) collect(lt string, keep func(rec) bool) []Event {
 			LogType:   lt,
 			Time:      time.UnixMicro(r.t).UTC(),
 			VisibleAt: time.UnixMicro(r.vis).UTC(),
-			ID:        s.eventID(st.ti, r),
-			Raw:       s.render(nil, st.ti, r),
+			ID:        a.eventID(st.ti, r),
+			Raw:       a.render(nil, st.ti, r),
 		})
 	}
 	return out
 }
 
 // eventID is the id Event.ID reports.
-func (s *Sim) eventID(ti *typeInfo, r rec) string {
+func (a *Account) eventID(ti *typeInfo, r rec) string {
 	switch ti.kind {
 	case kindV1:
 		return fmt.Sprintf("%s-%d", ti.name, r.seq)
@@ -421,3 +422,35 @@ func sekeyOf(b []byte, h uint64) []byte {
 	}
 	return b
 }
+
+// Account returns the child account with this account_id, or the parent
+// for "". It returns nil for an id the simulator has never listed.
+func (s *Sim) Account(id string) *Account {
+	if id == "" {
+		return s.parent
+	}
+	return s.child(id)
+}
+
+// Backfill adds n parent events spread over [from, to); see Account.Backfill.
+func (s *Sim) Backfill(lt string, n int, from, to time.Time) { s.parent.Backfill(lt, n, from, to) }
+
+// Burst adds n distinct parent events within the given second; see Account.Burst.
+func (s *Sim) Burst(lt string, n int, second time.Time) { s.parent.Burst(lt, n, second) }
+
+// Twins adds n byte-identical parent records; see Account.Twins.
+func (s *Sim) Twins(lt string, n int, second time.Time) { s.parent.Twins(lt, n, second) }
+
+// Straggler adds one late parent event; see Account.Straggler.
+func (s *Sim) Straggler(lt string, t, visibleAt time.Time) { s.parent.Straggler(lt, t, visibleAt) }
+
+// StartLive adds live parent events until ctx ends; see Account.StartLive.
+func (s *Sim) StartLive(ctx context.Context, perSecond float64, lts ...string) {
+	s.parent.StartLive(ctx, perSecond, lts...)
+}
+
+// Events returns every parent event of the type, in serving order.
+func (s *Sim) Events(lt string) []Event { return s.parent.Events(lt) }
+
+// Visible returns the parent events visible at the given instant.
+func (s *Sim) Visible(lt string, at time.Time) []Event { return s.parent.Visible(lt, at) }
