@@ -62,8 +62,8 @@ type Endpoint struct {
 	// Resource is the inventory resource an inventory row reads (inventory.go); "" on a
 	// log row.
 	Resource Resource
-	Path    string
-	Version int // the Admin API version in Path
+	Path     string
+	Version  int // the Admin API version in Path
 	// Unit is the unit of the mintime and maxtime parameters.
 	Unit   time.Duration
 	Paging Paging
