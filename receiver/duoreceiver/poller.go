@@ -241,7 +241,6 @@ func (p *poller) mapPage(page duoapi.Page) (plog.Logs, map[string]time.Time) {
 	return ld, fresh
 }
 
-
 func (p *poller) recordLag(now time.Time) {
 	p.deps.tel.cursorLag(p.lt, now.Sub(p.state.cursor))
 }
