@@ -61,7 +61,7 @@ func createDefaultConfig() component.Config {
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
 		Inventory:     defaultInventory(),
 
-		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
+		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 	}
 }
 

@@ -417,7 +417,7 @@ func newTestSnapshotter(t *testing.T, api inventoryAPI) (*snapshotter, *consumer
 	logSink, metSink := new(consumertest.LogsSink), new(consumertest.MetricsSink)
 	return &snapshotter{
 		api: api, cfg: defaultInventory(), logs: logSink, metrics: metSink,
-		mb:      metadata.NewMetricsBuilder(metadata.DefaultMetricsBuilderConfig(), set),
+		mb:      metadata.NewMetricsBuilder(metadata.NewDefaultMetricsBuilderConfig(), set),
 		obsrecv: obs, tel: tel, health: newHealth(componenttest.NewNopHost()),
 		resource: mapping.Resource{APIHost: "api-x.duosecurity.com"}, logger: zap.New(core),
 		now: time.Now, refused: map[duoapi.Resource]bool{},

@@ -21,7 +21,7 @@ import (
 )
 
 func newMB() *metadata.MetricsBuilder {
-	return metadata.NewMetricsBuilder(metadata.DefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
+	return metadata.NewMetricsBuilder(metadata.NewDefaultMetricsBuilderConfig(), receivertest.NewNopSettings(metadata.Type))
 }
 
 // points flattens metrics into "name attr=value ..." -> value.
