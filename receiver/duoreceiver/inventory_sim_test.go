@@ -5,6 +5,7 @@ package duoreceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strconv"
@@ -22,6 +23,9 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -30,6 +34,7 @@ import (
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadatatest"
 )
 
 // invRig is a simulator with an inventory and a receiver configuration that reads only
@@ -422,4 +427,62 @@ func newTestSnapshotter(t *testing.T, api inventoryAPI) (*snapshotter, *consumer
 		resource: mapping.Resource{APIHost: "api-x.duosecurity.com"}, logger: zap.New(core),
 		now: time.Now, refused: map[duoapi.Resource]bool{},
 	}, logSink, metSink, logs
+}
+
+// TestInventoryDoesNotStallLogs: while a snapshot is stuck retrying a failing users page,
+// the log poller delivers its backfill.
+func TestInventoryDoesNotStallLogs(t *testing.T) {
+	rig := newInvRig(t, testPopulation(900), duosim.InventoryFaults{
+		FailPages: []duosim.PageFault{{Resource: "users", Offset: 0, Status: 503}},
+	})
+	rig.cfg.BackOffConfig.MaxElapsedTime = 20 * time.Second
+	rig.cfg.BackOffConfig.MaxInterval = 200 * time.Millisecond
+	rig.cfg.Delay = time.Second
+	rig.cfg.InitialLookback = 2 * time.Hour
+	rig.cfg.RateLimit = 0
+	rig.cfg.Logs.Authentication = LogTypeConfig{Enabled: true, PullInterval: 100 * time.Millisecond, Window: time.Hour}
+	now := time.Now()
+	rig.sim.Backfill("authentication", 1500, now.Add(-time.Hour), now.Add(-time.Minute))
+	rig.start(t, true, true)
+	// More than a page of 1000: several pulls delivered while the snapshot retried.
+	require.Eventually(t, func() bool {
+		return len(entityRecords(rig.logSink.AllLogs())["duo.authentication"]) > 1000
+	}, 15*time.Second, 10*time.Millisecond, "the log backfill arrives while the snapshot retries")
+	rig.mu.Lock()
+	defer rig.mu.Unlock()
+	assert.Empty(t, rig.outcomes, "the snapshot is still retrying its first page")
+	assert.Positive(t, rig.sim.Stats().Requests[duosim.ResourcePath("users")][503])
+}
+
+// TestInventoryTelemetry: snapshots are counted by outcome, left-out objects by resource.
+func TestInventoryTelemetry(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	api := &fakeInventory{
+		pages: map[duoapi.Resource][][]duoapi.Record{duoapi.Groups: {{{ID: "", Raw: []byte(`{}`)}}}},
+		err:   map[duoapi.Resource]error{},
+	}
+	s, _, _, _ := newTestSnapshotter(t, api)
+	tel, err := newReceiverTelemetry(metadatatest.NewSettings(tt).TelemetrySettings)
+	require.NoError(t, err)
+	s.tel = tel
+	run := func() {
+		_, _ = s.snapshot(t.Context())
+	}
+	run() // complete
+	api.err[duoapi.Admins] = &duoapi.ForbiddenError{Resource: duoapi.Admins, Permission: duoapi.PermissionAdministrators}
+	s.cfg.Resources.Admins.Enabled = true
+	run() // partial
+	api.err[duoapi.Users] = errors.New("connection reset")
+	run() // failed
+	ignore := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+	outcome := func(o string) attribute.Set { return attribute.NewSet(attribute.String("outcome", o)) }
+	metadatatest.AssertEqualDuoReceiverInventorySnapshots(t, tt, []metricdata.DataPoint[int64]{
+		{Attributes: outcome(snapshotComplete), Value: 1},
+		{Attributes: outcome(snapshotPartial), Value: 1},
+		{Attributes: outcome(snapshotFailed), Value: 1},
+	}, ignore...)
+	metadatatest.AssertEqualDuoReceiverInventoryObjectsUndecodable(t, tt, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String("resource", "groups")), Value: 2},
+	}, ignore...)
 }
