@@ -46,8 +46,9 @@ func (c *countingLogs) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 // CPU per user (user+system time of the whole process, simulator included, so an upper
 // bound for the receiver), peak live heap during the snapshots (heap-peak-MiB, sampled)
 // and the heap the simulator's population holds before any snapshot (sim-heap-MiB); the
-// process's peak RSS (VmHWM) is printed once. Flat memory: heap-peak-MiB barely moves
-// between 5,000 and 50,000 users, entity logs or not.
+// process's peak RSS (VmHWM) is printed once. Memory stays flat in the objects: from
+// 5,000 to 50,000 users heap-peak-MiB grows only by the hashed phone and token ids kept to
+// count each phone once (some 50 bytes per distinct phone), entity logs or not.
 //
 //	go test ./receiver/duoreceiver -run '^$' -bench BenchmarkInventorySnapshot -benchtime 1x
 func BenchmarkInventorySnapshot(b *testing.B) {
