@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
 
 const (
@@ -84,6 +85,11 @@ type Config struct {
 	RateLimit float64 `mapstructure:"rate_limit"`
 	// BackOffConfig controls retries of failed requests (429, 5xx, transport errors).
 	BackOffConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+	// Inventory configures the inventory snapshots (inventory_config.go).
+	Inventory InventoryConfig `mapstructure:"inventory"`
+	// MetricsBuilderConfig turns each posture metric and resource attribute on or off
+	// (metrics:, resource_attributes:; documentation.md).
+	MetricsBuilderConfig metadata.MetricsBuilderConfig `mapstructure:",squash"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -212,6 +218,7 @@ func (cfg *Config) Validate() error {
 	if cfg.RateLimit < 0 {
 		errs = append(errs, errRateLimitNegative)
 	}
+	errs = append(errs, cfg.Inventory.validate()...)
 	enabled := 0
 	for _, lt := range duoapi.LogTypes {
 		ltc := cfg.Logs.byType(lt)
@@ -301,6 +308,7 @@ func (cfg *Config) warn(logger *zap.Logger) {
 				zap.String("log_type", string(lt)), zap.Duration("window", ltc.Window), zap.Duration("pull_interval", ltc.PullInterval))
 		}
 	}
+	cfg.Inventory.warn(logger)
 	if cfg.TLS.InsecureSkipVerify {
 		logger.Warn("tls insecure_skip_verify is set: the Duo server certificate is not verified; use it only for tests")
 	}

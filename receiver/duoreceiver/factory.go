@@ -46,6 +46,7 @@ func NewFactory() receiver.Factory {
 		metadata.Type,
 		createDefaultConfig,
 		receiver.WithLogs(createLogsReceiver, metadata.LogsStability),
+		receiver.WithMetrics(createMetricsReceiver, metadata.MetricsStability),
 	)
 }
 
@@ -58,9 +59,19 @@ func createDefaultConfig() component.Config {
 		Delay:         defaultDelay,
 		RateLimit:     defaultRateLimit,
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		Inventory:     defaultInventory(),
+
+		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 	}
 }
 
+// createLogsReceiver and createMetricsReceiver hand out one receiver per configuration:
+// the same receiver id in a logs and a metrics pipeline shares one client, one set of
+// budgets and one set of credentials (sharedcomponent.go).
 func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
-	return newDuoLogsReceiver(set, cfg.(*Config), next)
+	return receivers.get(set, cfg.(*Config), func(r *duoLogsReceiver) { r.next = next })
+}
+
+func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	return receivers.get(set, cfg.(*Config), func(r *duoLogsReceiver) { r.nextMetrics = next })
 }

@@ -37,18 +37,22 @@ type apiFactory func(ctx context.Context, host component.Host) (duoAPI, func(), 
 
 // duoLogsReceiver runs the start-up check and one poller per enabled log type.
 type duoLogsReceiver struct {
-	cfg       *Config
-	set       receiver.Settings
-	logger    *zap.Logger
-	next      consumer.Logs
-	obsrecv   *receiverhelper.ObsReport
-	telemetry *receiverTelemetry
-	resource  mapping.Resource
+	cfg    *Config
+	set    receiver.Settings
+	logger *zap.Logger
+	next   consumer.Logs // nil when the receiver is in no logs pipeline
+	// nextMetrics is nil when the receiver is in no metrics pipeline.
+	nextMetrics consumer.Metrics
+	obsrecv     *receiverhelper.ObsReport
+	telemetry   *receiverTelemetry
+	resource    mapping.Resource
 
 	now    func() time.Time
 	newAPI apiFactory
 	// onPoll, when set (tests), is called after every completed poll.
 	onPoll func(duoapi.LogType, error)
+	// onSnapshot, when set (tests), is called after every inventory snapshot.
+	onSnapshot func(outcome string, err error)
 
 	storage     storage.Client
 	closeClient func()
@@ -100,17 +104,18 @@ func newAPIClient(ctx context.Context, host component.Host, cfg *Config, set rec
 		return nil, nil, fmt.Errorf("failed to create HTTP client: %w", err)
 	}
 	client, err := duoapi.New(duoapi.Config{
-		BaseURL:        cfg.baseURL(),
-		Host:           cfg.host(),
-		IntegrationKey: cfg.IntegrationKey,
-		SecretKey:      string(cfg.SecretKey),
-		AccountID:      cfg.AccountID,
-		RateLimit:      cfg.RateLimit,
-		Retry:          cfg.BackOffConfig,
-		UserAgent:      userAgent(set.BuildInfo),
-		Observer:       obs,
-		Logger:         set.Logger,
-		Now:            now,
+		BaseURL:            cfg.baseURL(),
+		Host:               cfg.host(),
+		IntegrationKey:     cfg.IntegrationKey,
+		SecretKey:          string(cfg.SecretKey),
+		AccountID:          cfg.AccountID,
+		RateLimit:          cfg.RateLimit,
+		InventoryRateLimit: inventoryRateLimit,
+		Retry:              cfg.BackOffConfig,
+		UserAgent:          userAgent(set.BuildInfo),
+		Observer:           obs,
+		Logger:             set.Logger,
+		Now:                now,
 	}, hc)
 	if err != nil {
 		hc.CloseIdleConnections()
@@ -165,9 +170,12 @@ func (r *duoLogsReceiver) Start(ctx context.Context, host component.Host) error 
 		storage:  storageName(r.cfg.StorageID),
 		onPoll:   r.onPoll,
 	}
+	if err := r.startInventory(runCtx, api); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
 	for _, lt := range duoapi.LogTypes {
 		ltc := r.cfg.Logs.byType(lt)
-		if !ltc.Enabled {
+		if !ltc.Enabled || r.next == nil {
 			continue
 		}
 		p := &poller{

@@ -54,6 +54,9 @@ type Config struct {
 	// RateLimit is the starting rate, in requests a minute per endpoint, of the adaptive
 	// budget; the budget never goes above it. 0 means no budget.
 	RateLimit float64
+	// InventoryRateLimit is the same for each inventory endpoint, which Duo limits apart
+	// from the log endpoints (docs/duo-inventory.md §1.7). 0 means no budget.
+	InventoryRateLimit float64
 	// Retry is how failed requests are retried (429, 5xx, transport errors), taken as
 	// configured: the defaults are configretry's, set by the receiver's config.
 	Retry configretry.BackOffConfig
@@ -131,7 +134,7 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 	if err := cfg.Signing.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.RateLimit < 0 {
+	if cfg.RateLimit < 0 || cfg.InventoryRateLimit < 0 {
 		errs = append(errs, errors.New("rate limit must not be negative"))
 	}
 	if len(errs) > 0 {
@@ -169,6 +172,9 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 	}
 	for _, lt := range append([]LogType{""}, LogTypes...) {
 		c.budgets[lt] = newBudget(cfg.RateLimit, time.Now)
+	}
+	for i := range inventoryEndpoints {
+		c.budgets[inventoryEndpoints[i].key()] = newBudget(cfg.InventoryRateLimit, time.Now)
 	}
 	return c, nil
 }

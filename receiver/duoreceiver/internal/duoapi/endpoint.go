@@ -57,9 +57,13 @@ type TimeField struct {
 
 // Endpoint is everything that differs between the endpoints the client reads.
 type Endpoint struct {
-	Type    LogType
-	Path    string
-	Version int // the Admin API version in Path
+	// Type is the log stream a log row reads; "" on an inventory row.
+	Type LogType
+	// Resource is the inventory resource an inventory row reads (inventory.go); "" on a
+	// log row.
+	Resource Resource
+	Path     string
+	Version  int // the Admin API version in Path
 	// Unit is the unit of the mintime and maxtime parameters.
 	Unit   time.Duration
 	Paging Paging

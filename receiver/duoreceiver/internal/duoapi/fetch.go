@@ -214,7 +214,7 @@ func (c *Client) fetchList(ctx context.Context, ep *Endpoint, fn func(Page) erro
 // getPage requests and decodes one page of ep.
 func (c *Client) getPage(ctx context.Context, ep *Endpoint, params map[string][]string) (pageData, error) {
 	var pd pageData
-	lt := ep.Type
+	lt := ep.key()
 	err := c.get(ctx, call{lt: lt, path: ep.Path, params: params, decode: func(body []byte) error {
 		var err error
 		pd, err = decodePage(ep, body)

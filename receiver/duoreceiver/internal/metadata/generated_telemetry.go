@@ -23,17 +23,19 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                         metric.Meter
-	mu                            sync.Mutex
-	registrations                 []metric.Registration
-	DuoReceiverCursorLag          metric.Float64Gauge
-	DuoReceiverRateLimitWait      metric.Float64Counter
-	DuoReceiverRecordsDuplicate   metric.Int64Counter
-	DuoReceiverRecordsReceived    metric.Int64Counter
-	DuoReceiverRecordsUndecodable metric.Int64Counter
-	DuoReceiverRequests           metric.Int64Counter
-	DuoReceiverRetentionSkipped   metric.Float64Counter
-	DuoReceiverV1SecondsSkipped   metric.Int64Counter
+	meter                                  metric.Meter
+	mu                                     sync.Mutex
+	registrations                          []metric.Registration
+	DuoReceiverCursorLag                   metric.Float64Gauge
+	DuoReceiverInventoryObjectsUndecodable metric.Int64Counter
+	DuoReceiverInventorySnapshots          metric.Int64Counter
+	DuoReceiverRateLimitWait               metric.Float64Counter
+	DuoReceiverRecordsDuplicate            metric.Int64Counter
+	DuoReceiverRecordsReceived             metric.Int64Counter
+	DuoReceiverRecordsUndecodable          metric.Int64Counter
+	DuoReceiverRequests                    metric.Int64Counter
+	DuoReceiverRetentionSkipped            metric.Float64Counter
+	DuoReceiverV1SecondsSkipped            metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -69,6 +71,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_duo_receiver_cursor_lag",
 		metric.WithDescription("How far the log type's cursor is behind the current time. [Alpha]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DuoReceiverInventoryObjectsUndecodable, err = builder.meter.Int64Counter(
+		"otelcol_duo_receiver_inventory_objects_undecodable",
+		metric.WithDescription("Inventory objects dropped because they lacked their id or could not be decoded, by resource. [Alpha]"),
+		metric.WithUnit("{object}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DuoReceiverInventorySnapshots, err = builder.meter.Int64Counter(
+		"otelcol_duo_receiver_inventory_snapshots",
+		metric.WithDescription("Inventory snapshots by outcome (complete, partial when a resource was refused, failed when abandoned). [Alpha]"),
+		metric.WithUnit("{snapshot}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DuoReceiverRateLimitWait, err = builder.meter.Float64Counter(

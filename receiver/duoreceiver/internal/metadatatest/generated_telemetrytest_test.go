@@ -20,6 +20,8 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.DuoReceiverCursorLag.Record(context.Background(), 1)
+	tb.DuoReceiverInventoryObjectsUndecodable.Add(context.Background(), 1)
+	tb.DuoReceiverInventorySnapshots.Add(context.Background(), 1)
 	tb.DuoReceiverRateLimitWait.Add(context.Background(), 1)
 	tb.DuoReceiverRecordsDuplicate.Add(context.Background(), 1)
 	tb.DuoReceiverRecordsReceived.Add(context.Background(), 1)
@@ -29,6 +31,12 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DuoReceiverV1SecondsSkipped.Add(context.Background(), 1)
 	AssertEqualDuoReceiverCursorLag(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDuoReceiverInventoryObjectsUndecodable(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDuoReceiverInventorySnapshots(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDuoReceiverRateLimitWait(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
