@@ -49,7 +49,7 @@ var (
 	errRateLimitNegative  = errors.New("rate_limit: must not be negative; use 0 for no request budget")
 	errEndpointInvalid    = errors.New("endpoint: must be an absolute http:// or https:// URL, e.g. https://proxy.example.com; leave it empty to use https://<api_hostname>")
 	errEndpointInsecure   = errors.New("endpoint: http:// is only allowed for a loopback address (simulator); use https://")
-	errNoLogTypeEnabled   = errors.New("logs: no log type is enabled; enable at least one of logs.<type>.enabled")
+	errNothingEnabled     = errors.New("nothing to read: no log type and no inventory resource is enabled; enable at least one of logs.<type>.enabled or inventory.resources.<name>.enabled")
 	errAccountIDForm      = errors.New("account_id: must be a Duo child account id (letters and digits, e.g. DA9VZOC5X63I2W72NRP9)")
 	integrationKeyPattern = regexp.MustCompile(`^DI[A-Za-z0-9]{18}$`)
 	accountIDPattern      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
@@ -235,8 +235,9 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("logs.%s.window: Duo keeps logs for 180 days; set at most 4320h", lt))
 		}
 	}
-	if enabled == 0 {
-		errs = append(errs, errNoLogTypeEnabled)
+	// A metrics-only receiver turns every log stream off and reads the inventory.
+	if enabled == 0 && !cfg.Inventory.anyEnabled() {
+		errs = append(errs, errNothingEnabled)
 	}
 	return errors.Join(errs...)
 }
