@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -87,6 +89,26 @@ func (t *receiverTelemetry) records(lt duoapi.LogType, received, duplicates, und
 	}
 	if undecodable > 0 {
 		t.tb.DuoReceiverRecordsUndecodable.Add(ctx, int64(undecodable), attrs)
+	}
+}
+
+// eventAge records, for each record of ld, how old its event was when the page was
+// accepted downstream: what an operator alerts on when the pipeline falls behind, which
+// the cursor lag alone does not show.
+func (t *receiverTelemetry) eventAge(lt duoapi.LogType, accepted time.Time, ld plog.Logs) {
+	ctx, attrs := context.Background(), t.logType(lt)
+	at := pcommon.NewTimestampFromTime(accepted)
+	rls := ld.ResourceLogs()
+	for i := range rls.Len() {
+		sls := rls.At(i).ScopeLogs()
+		for j := range sls.Len() {
+			lrs := sls.At(j).LogRecords()
+			for k := range lrs.Len() {
+				if ts := lrs.At(k).Timestamp(); ts != 0 {
+					t.tb.DuoReceiverEventAge.Record(ctx, time.Duration(at-ts).Seconds(), attrs)
+				}
+			}
+		}
 	}
 }
 

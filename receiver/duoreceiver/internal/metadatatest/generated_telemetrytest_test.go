@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.DuoReceiverCursorLag.Record(context.Background(), 1)
+	tb.DuoReceiverEventAge.Record(context.Background(), 1)
 	tb.DuoReceiverRateLimitWait.Add(context.Background(), 1)
 	tb.DuoReceiverRecordsDuplicate.Add(context.Background(), 1)
 	tb.DuoReceiverRecordsReceived.Add(context.Background(), 1)
@@ -29,6 +30,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DuoReceiverV1SecondsSkipped.Add(context.Background(), 1)
 	AssertEqualDuoReceiverCursorLag(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDuoReceiverEventAge(t, testTel,
+		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDuoReceiverRateLimitWait(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
