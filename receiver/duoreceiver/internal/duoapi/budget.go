@@ -59,8 +59,8 @@ const (
 	probeLen    = 16    // answers at each rate that test a cut
 	warmUp      = 4     // answers at the old rate before those
 	maxCut      = 0.75  // a cut takes the rate to at most this share of what we sent at...
-	firstCut    = 0.5   // ...and at least this share...
-	minCut      = 0.125 // ...or this one, when most answers were 429s or 429s were proved
+	firstCut    = 0.5   // ...and at least this share of the budget...
+	minCut      = 0.125 // ...or of what we sent at, when most answers were 429s or 429s were proved
 	minExcess   = 0.05  // 429 share above the expected noise that makes a cluster...
 	noiseSigmas = 4     // ...or this many standard deviations of the noise, if more
 	minGap      = 0.15  // a cut is proved if the old rate's 429 share is worse by this...
@@ -266,8 +266,8 @@ func (b *budget) limited(now time.Time) bool {
 	if probing || b.history.n < minAnswers || b.history.hits < 2 || b.history.share() <= b.noise+b.margin() {
 		return false
 	}
-	// When 429s and the client's backoff keep us well under the budget, the rate that met
-	// them is the one we sent at.
+	// When fewer requests than the budget allows need sending, the rate that met the
+	// 429s is the one we sent at.
 	answers, successes := b.history.rates(now)
 	at := b.rate
 	if answers > 0 && answers < b.rate/2 {
@@ -277,11 +277,13 @@ func (b *budget) limited(now time.Time) bool {
 	if b.rate <= floor {
 		floor = b.min
 	}
-	deepest := firstCut
+	// Until 429s are proved to follow our rate, a cut keeps half of the budget: noise
+	// must not take more, even while fewer requests are needed than it allows.
+	deepest := firstCut * b.rate
 	if b.congested || b.history.hits*8 > b.history.n*5 {
-		deepest = minCut // proved, or most answers are 429s: too many to be noise
+		deepest = minCut * at // proved, or most answers are 429s: too many to be noise
 	}
-	cut := max(min(settleMargin*successes, maxCut*at), deepest*at, floor)
+	cut := max(min(settleMargin*successes, maxCut*at), deepest, floor)
 	if cut >= b.rate {
 		return false
 	}

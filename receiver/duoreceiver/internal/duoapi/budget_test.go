@@ -195,6 +195,13 @@ type modelRun struct {
 // back to back as a backfill does, with 0-40 ms of network time; after a 429 the client
 // retries when the budget lets it, as Client.get does.
 func simulateLimiter(configured, limit, noise float64, run time.Duration, seed uint64) modelRun {
+	return simulateDemand(configured, limit, noise, 0, run, seed)
+}
+
+// simulateDemand is simulateLimiter with a client that has only demand requests a minute
+// to send (0 = as many as the budget allows), retries included, as a receiver that is
+// caught up does.
+func simulateDemand(configured, limit, noise, demand float64, run time.Duration, seed uint64) modelRun {
 	// Finding a limit takes a few dozen answers: long at a low limit.
 	settleTime := 2 * time.Minute
 	if limit > 0 {
@@ -207,7 +214,12 @@ func simulateLimiter(configured, limit, noise float64, run time.Duration, seed u
 	srvRate, srvTokens, srvLast := limit/60, 2.0, now
 	var ok, limited, okLater, limitedLater int
 	m := modelRun{minRate: configured}
+	next := now // when the next request is needed
 	for end := now.Add(run); now.Before(end); {
+		if demand > 0 {
+			now = later(now, next)
+			next = now.Add(time.Duration(float64(time.Minute) / demand))
+		}
 		now = now.Add(b.reserve(now))
 		now = now.Add(time.Duration(rng.Float64() * float64(40*time.Millisecond)))
 		srvTokens = min(2, srvTokens+now.Sub(srvLast).Seconds()*srvRate)
@@ -289,6 +301,13 @@ func TestBudgetSettlesUnderServerLimit(t *testing.T) {
 	}
 }
 
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // TestBudgetIgnoresNoise: 429s that come whatever our pace, with no real limit. The
 // budget must stay at half of the configured rate or more in every run, and end near it.
 func TestBudgetIgnoresNoise(t *testing.T) {
@@ -296,23 +315,26 @@ func TestBudgetIgnoresNoise(t *testing.T) {
 		name       string
 		configured float64
 		noise      float64
+		demand     float64 // requests a minute to send; 0 = as many as allowed
 		run        time.Duration
 		minLowest  float64 // share of the configured rate, in every run
 		minEnd     float64 // share of the configured rate, averaged over seeds
 	}{
-		{"30% of 60 a minute", 60, 0.3, 15 * time.Minute, 0.5, 0.9},
-		{"30% of 120 a minute", 120, 0.3, 15 * time.Minute, 0.5, 0.9},
-		{"10% of 60 a minute", 60, 0.1, 15 * time.Minute, 0.5, 0.9},
-		{"30% of duo's 2 a minute", 2, 0.3, 3 * time.Hour, 0.5, 0.9},
+		{"30% of 60 a minute", 60, 0.3, 0, 15 * time.Minute, 0.5, 0.9},
+		{"30% of 120 a minute", 120, 0.3, 0, 15 * time.Minute, 0.5, 0.9},
+		{"10% of 60 a minute", 60, 0.1, 0, 15 * time.Minute, 0.5, 0.9},
+		{"30% of duo's 2 a minute", 2, 0.3, 0, 3 * time.Hour, 0.5, 0.9},
+		{"30% of 60 a minute, 15 needed", 60, 0.3, 15, 30 * time.Minute, 0.5, 0.9},
+		{"30% of duo's 2 a minute, 1.5 needed", 2, 0.3, 1.5, 6 * time.Hour, 0.5, 0.9},
 		// Most answers 429 now and then: a probe may cut deep for a while, then undoes it.
-		{"50% of 60 a minute", 60, 0.5, 15 * time.Minute, minCut, 0.9},
+		{"50% of 60 a minute", 60, 0.5, 0, 15 * time.Minute, minCut, 0.9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const seeds = 16
 			lowest, end := tt.configured, 0.0
 			for seed := range uint64(seeds) {
-				m := simulateLimiter(tt.configured, 0, tt.noise, tt.run, seed)
+				m := simulateDemand(tt.configured, 0, tt.noise, tt.demand, tt.run, seed)
 				lowest = min(lowest, m.minRate)
 				end += m.endRate / seeds
 			}
