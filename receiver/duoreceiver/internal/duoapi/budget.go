@@ -121,6 +121,8 @@ func (h *history) add(now time.Time, limited bool) {
 func (h *history) share() float64 { return float64(h.hits) / historyLen }
 
 // rates returns the answers and the successes a second from the oldest answer to now.
+// One success is left out: a limiter's bucket lets a short burst through after a quieter
+// spell, and counting it would put the limit found above the real one.
 func (h *history) rates(now time.Time) (answers, successes float64) {
 	oldest := h.at[0]
 	if h.n == historyLen {
@@ -130,7 +132,7 @@ func (h *history) rates(now time.Time) (answers, successes float64) {
 	if span <= 0 {
 		return 0, 0
 	}
-	return float64(h.n) / span, float64(h.n-h.hits) / span
+	return float64(h.n) / span, float64(max(h.n-h.hits-1, 0)) / span
 }
 
 // probe is a cut under test: the state before it, and the answers at the lower rate

@@ -259,9 +259,8 @@ func simulateDemand(configured, limit, noise, demand float64, run time.Duration,
 
 // TestBudgetSettlesUnderServerLimit checks the target of the simulator test and the
 // benchmark (against a real limit below the configured rate, >= 90% of the allowed
-// throughput with < 5% of requests answered 429) on the model, averaged over seeds. Far
-// above the limit, the first seconds answer most requests 429 until the cuts are proved:
-// those rows bound the share once settled (modelRun.settled).
+// throughput with < 5% of requests answered 429) on the model, averaged over seeds, over
+// the whole run and once settled (modelRun.settled).
 func TestBudgetSettlesUnderServerLimit(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -275,7 +274,9 @@ func TestBudgetSettlesUnderServerLimit(t *testing.T) {
 		{"twice the limit, 15 min", 30, 60, 15 * time.Minute, 0.90, 0.05, 0.05},
 		{"twice the limit, 6 min", 30, 60, 6 * time.Minute, 0.90, 0.05, 0.05},
 		{"four times the limit, 15 min", 30, 120, 15 * time.Minute, 0.90, 0.05, 0.05},
-		{"twenty times the limit, 15 min", 30, 600, 15 * time.Minute, 0.90, 0.10, 0.05},
+		// From twenty times the limit, the first limit found rests on a few successes and
+		// is low; relaxing it takes a while.
+		{"twenty times the limit, 45 min", 30, 600, 45 * time.Minute, 0.90, 0.05, 0.05},
 		{"just over the limit, 15 min", 30, 31, 15 * time.Minute, 0.90, 0.05, 0.05},
 		{"at the limit", 30, 30, 15 * time.Minute, 0.98, 0, 0},
 		{"duo's documented 2 a minute", 2, 4, 6 * time.Hour, 0.90, 0.05, 0.05},
