@@ -24,8 +24,8 @@ import (
 // compared with when the simulator made them visible and with their event time.
 
 // StampingSink is an OTLP/HTTP logs endpoint (protobuf, plain or gzip) that keeps, for
-// each event Key, when a record of it was first stored. It keeps no records, so a long
-// run stays small.
+// each event Key, when a record of it was first stored and how many were. It keeps no
+// records, so a long run stays small.
 type StampingSink struct {
 	Server *httptest.Server
 	// URL is the base URL; logs go to URL + "/v1/logs".
@@ -33,6 +33,7 @@ type StampingSink struct {
 
 	mu      sync.Mutex
 	first   map[Key]time.Time
+	counts  Counts
 	records int
 	now     func() time.Time
 }
@@ -51,7 +52,7 @@ func StartStampingSink(tb testing.TB) *StampingSink {
 }
 
 func newStampingSink(now func() time.Time) *StampingSink {
-	return &StampingSink{first: map[Key]time.Time{}, now: now}
+	return &StampingSink{first: map[Key]time.Time{}, counts: Counts{}, now: now}
 }
 
 // ServeHTTP accepts POST /v1/logs and stamps every record of the request with the time
@@ -88,6 +89,7 @@ func (s *StampingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, seen := s.first[k]; !seen {
 			s.first[k] = now
 		}
+		s.counts[k] += n
 		s.records += n
 	}
 	s.mu.Unlock()
@@ -101,6 +103,17 @@ func (s *StampingSink) Stored(k Key) (time.Time, bool) {
 	defer s.mu.Unlock()
 	t, ok := s.first[k]
 	return t, ok
+}
+
+// Received returns how many records of each event the sink has stored.
+func (s *StampingSink) Received() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(Counts, len(s.counts))
+	for k, n := range s.counts {
+		out[k] = n
+	}
+	return out
 }
 
 // Records returns how many records the sink has stored, repeats included.
