@@ -106,7 +106,9 @@ func TestMeasureFreshness(t *testing.T) {
 	assert.Equal(t, 5, f.Events, "telephony's event is outside the period")
 	assert.Equal(t, 1, f.Unstored)
 	assert.Equal(t, 5, sink.Records())
-	d := Compare(func() Counts { c, err := Expected(sim, "authentication", "administrator"); require.NoError(t, err); return c }(), sink.Received())
+	want, err := Expected(sim, "authentication", "administrator")
+	require.NoError(t, err)
+	d := Compare(want, sink.Received())
 	assert.Equal(t, 1, d.Missing.Total(), "one event never sent")
 	assert.Equal(t, 1, d.Duplicated.Total(), "one sent twice")
 	var wantMax time.Duration

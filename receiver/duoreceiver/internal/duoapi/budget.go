@@ -27,7 +27,7 @@ import (
 //     cuts only when 429s cluster: at least two among the last historyLen answers, a
 //     share clearly above the noise expected whatever the rate.
 //   - A cut aims just under the successes a second seen before it (past a limit, those
-//     are the limit), taking at most half of the rate away unless most answers were
+//     are the limit), taking at most half of the budget away unless most answers were
 //     429s or 429s were already proved to follow our rate. It is then tested. If 429s
 //     all but vanish at the lower rate, it was right. Otherwise the old rate is tried
 //     again for as many answers: if 429s are clearly thicker there, or half as many
@@ -146,21 +146,9 @@ type probe struct {
 	warm          int // answers at the old rate not counted yet
 }
 
-type tally struct {
-	start   time.Time
-	n, hits int
-}
+type tally struct{ n, hits int }
 
 func (t tally) share() float64 { return float64(t.hits) / float64(max(t.n, 1)) }
-
-// rates returns the answers and the successes a second from start to now.
-func (t tally) rates(now time.Time) (answers, successes float64) {
-	span := now.Sub(t.start).Seconds()
-	if span <= 0 {
-		return 0, 0
-	}
-	return float64(t.n) / span, float64(t.n-t.hits) / span
-}
 
 // newBudget returns a budget of perMinute requests a minute, or nil for no budget.
 func newBudget(perMinute float64, now func() time.Time) *budget {
@@ -291,7 +279,6 @@ func (b *budget) limited(now time.Time) bool {
 	}
 	b.probe = &probe{
 		rate: b.rate, ceiling: b.ceiling, cut: cut, share: float64(b.history.hits) / float64(b.history.n),
-		low: tally{start: now},
 	}
 	if b.ceiling == 0 || at < b.ceiling {
 		b.ceiling = max(cut/settleMargin, min(at, successes))
@@ -335,7 +322,6 @@ func (b *budget) answer(now time.Time, limited bool) {
 		// the slower stretch; they are not counted.
 		if p.warm < warmUp {
 			p.warm++
-			p.again.start = now
 			return
 		}
 		t = &p.again
@@ -359,7 +345,6 @@ func (b *budget) answer(now time.Time, limited bool) {
 			return
 		}
 		p.high = true
-		p.again.start = now
 		b.setRate(now, p.rate)
 		return
 	}
