@@ -25,12 +25,15 @@
 //     stored: v2 and Trust Monitor events by their id (txid, telephony_id, activity_id,
 //     sekey), v1 events (administrator, offline_enrollment) by a multiset of their
 //     canonical JSON. A Delivery lists what is missing, duplicated and unexpected.
+//   - StartStampingSink notes when each event was first stored; MeasureFreshness turns that
+//     and the simulator's visible-at and event times into p50/p99/max latencies.
+//   - BudgetEvents reads the request budget's 429 warnings back from a collector's log.
 //
 // Conventions for the tests (the Makefile targets use them):
 //
 //	build tag   test name prefix     make target        what
 //	e2e         TestE2E...           make test-e2e      delivery, restart, SIGKILL (part of make test)
-//	e2e         TestFaults...        make test-faults   fault matrix: 429/5xx/slow/truncated/credentials/sink refusals
+//	e2e         TestFaults...        make test-faults   fault matrix: 429/5xx/slow/truncated/credentials/sink refusals/budget
 //	e2e         BenchmarkE2E...      make bench-e2e     end-to-end throughput and latency
 //
 // Every end-to-end test file carries `//go:build e2e` so that a plain `go test ./...` stays
