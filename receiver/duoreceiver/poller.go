@@ -228,7 +228,7 @@ func (p *poller) deliver(ctx context.Context, page duoapi.Page, keepAfter time.T
 		if err != nil {
 			return fmt.Errorf("%w: %w", errConsume, err)
 		}
-		p.r.telemetry.eventAge(p.lt, p.r.now(), ld)
+		p.r.telemetry.eventAge(p.lt, p.r.now(), fresh)
 	}
 
 	if p.state.seen == nil {

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -92,22 +90,15 @@ func (t *receiverTelemetry) records(lt duoapi.LogType, received, duplicates, und
 	}
 }
 
-// eventAge records, for each record of ld, how old its event was when the page was
-// accepted downstream: what an operator alerts on when the pipeline falls behind, which
-// the cursor lag alone does not show.
-func (t *receiverTelemetry) eventAge(lt duoapi.LogType, accepted time.Time, ld plog.Logs) {
+// eventAge records, for each event of a page just accepted downstream (id to event
+// time), how old it was then: what an operator alerts on when the pipeline falls behind,
+// which the cursor lag alone does not show. It takes the events rather than the page's
+// plog.Logs, which belong to the next consumer once it has them.
+func (t *receiverTelemetry) eventAge(lt duoapi.LogType, accepted time.Time, events map[string]time.Time) {
 	ctx, attrs := context.Background(), t.logType(lt)
-	at := pcommon.NewTimestampFromTime(accepted)
-	rls := ld.ResourceLogs()
-	for i := range rls.Len() {
-		sls := rls.At(i).ScopeLogs()
-		for j := range sls.Len() {
-			lrs := sls.At(j).LogRecords()
-			for k := range lrs.Len() {
-				if ts := lrs.At(k).Timestamp(); ts != 0 {
-					t.tb.DuoReceiverEventAge.Record(ctx, time.Duration(at-ts).Seconds(), attrs)
-				}
-			}
+	for _, at := range events {
+		if !at.IsZero() {
+			t.tb.DuoReceiverEventAge.Record(ctx, accepted.Sub(at).Seconds(), attrs)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
@@ -32,9 +33,11 @@ func TestTelemetryEventAge(t *testing.T) {
 	tests := []struct {
 		name   string
 		refuse bool
+		takes  bool // the consumer moves the records out, as the batch processor does
 	}{
-		{"accepted", false},
-		{"refused", true},
+		{"accepted", false, false},
+		{"accepted by a consumer that takes the records", false, true},
+		{"refused", true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +54,13 @@ func TestTelemetryEventAge(t *testing.T) {
 			var next consumer.Logs = sink
 			if tc.refuse {
 				next = consumertest.NewErr(consumererror.NewPermanent(errors.New("refused")))
+			}
+			if tc.takes {
+				next, _ = consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+					taken := plog.NewLogs()
+					ld.ResourceLogs().MoveAndAppendTo(taken.ResourceLogs())
+					return sink.ConsumeLogs(ctx, taken)
+				}, consumer.WithCapabilities(consumer.Capabilities{MutatesData: true}))
 			}
 			_ = h.runOnce(fake, next)
 
