@@ -28,10 +28,11 @@ const (
 )
 
 // defaultLogs reads every log type once a minute, as often as Duo asks log requests to be
-// made (docs/duo-api.md §1.6): an event then reaches the pipeline about delay + one
-// interval after it happened. The 3-minute window re-reads the two previous minutes at every pull, so an
-// event Duo surfaces up to about three minutes late is still caught, and at fewer than
-// about 330 events a minute the whole window is one page, one request per pull.
+// made (docs/duo-api.md §1.6): an event then reaches the pipeline at most delay + one
+// interval after it happened. The 3-minute window re-reads the two previous minutes at
+// every pull, so an event Duo surfaces up to window - interval = 2 minutes after its usual
+// delay is still caught, and at fewer than about 330 events a minute the whole window is
+// one page: one request per pull.
 // Trust Monitor is off by default: it needs its own review and does not support child accounts.
 func defaultLogs() LogsConfig {
 	const interval, window = time.Minute, 3 * time.Minute
