@@ -295,12 +295,17 @@ func (cfg *Config) warn(logger *zap.Logger) {
 		logger.Warn("api_hostname is outside duosecurity.com and duofederal.com; check it against the Duo Admin Panel",
 			zap.String("api_hostname", host))
 	}
+	// Duo's request for restraint concerns its hosts; a loopback endpoint is a simulator.
+	simulator := false
+	if u, err := url.Parse(cfg.Endpoint); err == nil && cfg.Endpoint != "" {
+		simulator = isLoopback(u.Hostname())
+	}
 	for _, lt := range duoapi.LogTypes {
 		ltc := cfg.Logs.byType(lt)
 		if !ltc.Enabled {
 			continue
 		}
-		if ltc.PullInterval < minRecommendedInterval {
+		if ltc.PullInterval < minRecommendedInterval && !simulator {
 			logger.Warn("pull_interval is under a minute; Duo asks for log requests no more than once a minute",
 				zap.String("log_type", string(lt)), zap.Duration("pull_interval", ltc.PullInterval))
 		}

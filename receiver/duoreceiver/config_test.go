@@ -234,7 +234,7 @@ func TestConfigWarnings(t *testing.T) {
 		},
 		{
 			name:   "window shorter than interval",
-			mutate: func(c *Config) { c.Logs.Telephony.Window = time.Minute },
+			mutate: func(c *Config) { c.Logs.Telephony.Window = 30 * time.Second },
 			want:   []string{"window is shorter than pull_interval; events Duo surfaces late may be missed"},
 		},
 		{
