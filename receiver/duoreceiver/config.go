@@ -284,6 +284,16 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// simulatorEndpoint reports whether requests go to a loopback address: a simulator, not
+// Duo. Duo's requests for restraint (intervals) concern its own hosts.
+func (cfg *Config) simulatorEndpoint() bool {
+	if cfg.Endpoint == "" {
+		return false
+	}
+	u, err := url.Parse(cfg.Endpoint)
+	return err == nil && isLoopback(u.Hostname())
+}
+
 // warn logs the settings that are allowed but probably wrong. Called at every Start.
 func (cfg *Config) warn(logger *zap.Logger) {
 	host := cfg.host()
@@ -295,11 +305,7 @@ func (cfg *Config) warn(logger *zap.Logger) {
 		logger.Warn("api_hostname is outside duosecurity.com and duofederal.com; check it against the Duo Admin Panel",
 			zap.String("api_hostname", host))
 	}
-	// Duo's request for restraint concerns its hosts; a loopback endpoint is a simulator.
-	simulator := false
-	if u, err := url.Parse(cfg.Endpoint); err == nil && cfg.Endpoint != "" {
-		simulator = isLoopback(u.Hostname())
-	}
+	simulator := cfg.simulatorEndpoint()
 	for _, lt := range duoapi.LogTypes {
 		ltc := cfg.Logs.byType(lt)
 		if !ltc.Enabled {
@@ -314,7 +320,9 @@ func (cfg *Config) warn(logger *zap.Logger) {
 				zap.String("log_type", string(lt)), zap.Duration("window", ltc.Window), zap.Duration("pull_interval", ltc.PullInterval))
 		}
 	}
-	cfg.Inventory.warn(logger)
+	if !simulator {
+		cfg.Inventory.warn(logger)
+	}
 	if cfg.TLS.InsecureSkipVerify {
 		logger.Warn("tls insecure_skip_verify is set: the Duo server certificate is not verified; use it only for tests")
 	}
