@@ -3,6 +3,7 @@ module github.com/otelcol-duo/otelcol-duo
 go 1.26.0
 
 require (
+	github.com/go-json-experiment/json v1.27.2
 	github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage v0.164.1
 	github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.164.1
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden v0.164.1

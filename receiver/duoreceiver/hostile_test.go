@@ -88,8 +88,9 @@ func authRecord(txid string, t time.Time, extra string) string {
 // TestHostileRecords serves, among good records, records that are hostile or odd: a 1.5 MB
 // string, nesting deeper than the mapper's cap, wrong member types, unknown members,
 // bytes that are not UTF-8, a record without a usable time, and list elements that are
-// not objects. Each becomes a log record or a counted, logged drop; the cursor moves past
-// them and a later good record still arrives.
+// not objects. Each becomes a log record (the deep one with its JSON text as the body,
+// counted and logged) or a counted, logged drop; the cursor moves past them and a later
+// good record still arrives.
 func TestHostileRecords(t *testing.T) {
 	duo := &hostileDuo{}
 	srv := httptest.NewServer(duo)
@@ -146,10 +147,7 @@ func TestHostileRecords(t *testing.T) {
 			lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 			for i := 0; i < lrs.Len(); i++ {
 				lr := lrs.At(i)
-				if lr.Body().Type() != pcommon.ValueTypeMap {
-					continue
-				}
-				id, _ := lr.Body().Map().Get("txid")
+				id, _ := lr.Attributes().Get("log.record.uid")
 				out[id.AsString()] = lr
 			}
 		}
@@ -169,10 +167,11 @@ func TestHostileRecords(t *testing.T) {
 	require.NoError(t, r.Shutdown(context.Background()))
 
 	got := byID()
-	for _, id := range []string{"good-1", "huge", "777", "unknown", "latin1", "no-time", "good-2", "good-3"} {
+	for _, id := range []string{"good-1", "huge", "deep", "777", "unknown", "latin1", "no-time", "good-2", "good-3"} {
 		require.Contains(t, got, id, "record %s was not delivered", id)
 	}
-	require.NotContains(t, got, "deep", "a record nested beyond MaxDepth was delivered")
+	require.Equal(t, authRecord("deep", at(-44), `"access_device":`+deep), got["deep"].Body().Str(),
+		"a record nested beyond MaxDepth keeps its JSON text as the body")
 	reason, _ := got["huge"].Body().Map().Get("reason")
 	require.Len(t, reason.Str(), len(huge), "the 1.5 MB string was not delivered whole")
 	unknown, ok := got["unknown"].Body().Map().Get("brand_new_member")
@@ -180,15 +179,19 @@ func TestHostileRecords(t *testing.T) {
 	require.Equal(t, pcommon.ValueTypeMap, unknown.Type())
 	latin1, _ := got["latin1"].Body().Map().Get("reason")
 	require.Equal(t, "caf\uFFFD \uFFFD\uFFFD", latin1.Str(), "bytes that are not UTF-8 must become U+FFFD")
-	require.Equal(t, 8, sink.LogRecordCount(), "every record above exactly once")
+	require.Equal(t, 9, sink.LogRecordCount(), "every record above exactly once")
+	noTime := got["no-time"]
+	require.NotZero(t, noTime.ObservedTimestamp())
+	require.Equal(t, noTime.ObservedTimestamp(), noTime.Timestamp(), "a record without a readable time is stamped with the observed time")
 
-	// The deep record and the five non-objects are counted, logged drops.
+	// The deep record and the five non-objects are counted and logged.
 	metadatatest.AssertEqualDuoReceiverRecordsUndecodable(t, tt, []metricdata.DataPoint[int64]{
 		{Attributes: attribute.NewSet(attribute.String(attrLogType, string(duoapi.Authentication))), Value: 6},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
-	drops := logs.FilterMessage("dropping a record that cannot be decoded").All()
-	require.Len(t, drops, 1)
-	require.Equal(t, "deep", drops[0].ContextMap()["id"])
+	require.Empty(t, logs.FilterMessage("dropping a record that cannot be decoded").All())
+	raw := logs.FilterMessage("record nests too deeply for a structured body, delivered it as a JSON string").All()
+	require.Len(t, raw, 1)
+	require.Equal(t, "deep", raw[0].ContextMap()["id"])
 	skips := logs.FilterMessage("duo log page held elements that are not objects, skipped them").All()
 	require.NotEmpty(t, skips, "the elements that are not objects were not logged")
 	require.EqualValues(t, 5, skips[0].ContextMap()["skipped"])

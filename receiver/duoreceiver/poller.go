@@ -226,33 +226,21 @@ func (p *poller) mapPage(page duoapi.Page) (plog.Logs, map[string]time.Time) {
 			}
 			fresh[rec.ID] = rec.Time
 		}
-		if err := appendRecord(records, p.lt, rec, observed); err != nil {
+		rawBody, err := mapping.Append(records, p.lt, rec, observed)
+		switch {
+		case err != nil:
 			undecodable++
 			p.logger.Warn("dropping a record that cannot be decoded", zap.String("id", rec.ID), zap.Error(err))
+		case rawBody:
+			undecodable++
+			p.logger.Warn("record nests too deeply for a structured body, delivered it as a JSON string",
+				zap.String("id", rec.ID), zap.Int("max_depth", mapping.MaxDepth))
 		}
 	}
 	p.deps.tel.records(p.lt, len(page.Records), duplicates, undecodable)
 	return ld, fresh
 }
 
-// appendRecord maps one record to a new log record.
-func appendRecord(records plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, observed time.Time) error {
-	if err := mapping.Append(records, string(lt), rec.Raw, rec.Time, observed); err != nil {
-		return err
-	}
-	if rec.ID != "" {
-		// The Duo event id is stable across reads, which is exactly what the semantic
-		// convention log.record.uid asks for: records with the same uid are duplicates
-		// and may be removed. It lets a backend drop the one repeat no cursor can
-		// prevent: a page it stored whose answer a killed collector never read.
-		records.At(records.Len()-1).Attributes().PutStr(attrLogRecordUID, rec.ID)
-	}
-	return nil
-}
-
 func (p *poller) recordLag(now time.Time) {
 	p.deps.tel.cursorLag(p.lt, now.Sub(p.state.cursor))
 }
-
-// attrLogRecordUID is the semantic-convention key for a record's unique id.
-const attrLogRecordUID = "log.record.uid"

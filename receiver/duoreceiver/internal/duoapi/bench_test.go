@@ -13,7 +13,7 @@ import (
 // each made distinct.
 func fullPage(b *testing.B, lt LogType, file string, n int) []byte {
 	b.Helper()
-	pd, err := decodePage(lt, "/p", readTestdata(b, file))
+	pd, err := decodePage(endpointOf(lt), readTestdata(b, file))
 	if err != nil || len(pd.records) == 0 {
 		b.Fatalf("seed page: %v", err)
 	}
@@ -22,7 +22,7 @@ func fullPage(b *testing.B, lt LogType, file string, n int) []byte {
 	if lt.V1() {
 		buf.WriteString(`{"stat":"OK","response":[`)
 	} else {
-		fmt.Fprintf(&buf, `{"stat":"OK","response":{%q:[`, listKey(lt))
+		fmt.Fprintf(&buf, `{"stat":"OK","response":{%q:[`, endpointOf(lt).ListKey)
 	}
 	for i := range n {
 		if i > 0 {
@@ -59,7 +59,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				pd, err := decodePage(tc.lt, "/p", body)
+				pd, err := decodePage(endpointOf(tc.lt), body)
 				if err != nil || len(pd.records) != tc.n {
 					b.Fatalf("decode: %v, %d records", err, len(pd.records))
 				}

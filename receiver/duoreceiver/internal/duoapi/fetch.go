@@ -13,30 +13,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// Page sizes (API.md 1.6, 3, pitfall 15).
-const (
-	// cursorPageLimit is the largest limit the v2 log endpoints take (API.md 3.1, 3.3, 3.4).
-	cursorPageLimit = 1000
-	// trustMonitorPageLimit is the largest limit Trust Monitor takes (API.md 3.6).
-	trustMonitorPageLimit = 500
-	// v1PageSize is how many rows a v1 log endpoint returns at most, the earliest at or after
-	// mintime (API.md 3.2, 4.2); it takes no limit parameter.
-	v1PageSize = 1000
-)
-
-// paths of the log endpoints (API.md 3).
-var paths = map[LogType]string{
-	Authentication:    "/admin/v2/logs/authentication",
-	Administrator:     "/admin/v1/logs/administrator",
-	Telephony:         "/admin/v2/logs/telephony",
-	Activity:          "/admin/v2/logs/activity",
-	OfflineEnrollment: "/admin/v1/logs/offline_enrollment",
-	TrustMonitor:      "/admin/v1/trust_monitor/events",
-}
-
-// Path returns the request path of log type lt, or "" for an unknown one.
-func Path(lt LogType) string { return paths[lt] }
-
 // Fetch reads one window of one log stream, page by page, calling fn once per page in
 // order. It always calls fn at least once for a window it completes; the last call has
 // page.Next == nil (possibly zero records; End <= Start gives one empty page and no
@@ -46,8 +22,8 @@ func Path(lt LogType) string { return paths[lt] }
 // A window starting more than 180 days before Duo's clock gives ErrWindowTooOld without a
 // request.
 func (c *Client) Fetch(ctx context.Context, lt LogType, w Window, fn func(Page) error) error {
-	path, ok := paths[lt]
-	if !ok {
+	ep := endpointOf(lt)
+	if ep == nil {
 		return fmt.Errorf("duo api: unknown log type %q", string(lt))
 	}
 	if fn == nil {
@@ -60,38 +36,36 @@ func (c *Client) Fetch(ctx context.Context, lt LogType, w Window, fn func(Page) 
 		return fmt.Errorf("%w: %s starts at %s, Duo keeps logs from %s on",
 			ErrWindowTooOld, lt, w.Start.UTC().Format(time.RFC3339), oldest.UTC().Format(time.RFC3339))
 	}
-	if lt.V1() {
-		return c.fetchV1(ctx, lt, path, w, fn)
+	switch ep.Paging {
+	case PagingMinTime:
+		return c.fetchV1(ctx, ep, w, fn)
+	case PagingNextOffset, PagingOffset:
+		return c.fetchCursor(ctx, ep, w, fn)
 	}
-	return c.fetchCursor(ctx, lt, path, w, fn)
+	return fmt.Errorf("duo api: %s is not a log stream", string(lt))
 }
 
 // fetchCursor pages a v2 log endpoint or Trust Monitor (API.md 4.1, 4.3): mintime and
 // maxtime in ms stay fixed while the cursor from metadata.next_offset is sent back
 // (next_offset on v2, offset on Trust Monitor) until none comes.
-func (c *Client) fetchCursor(ctx context.Context, lt LogType, path string, w Window, fn func(Page) error) error {
-	offsetParam, limit := "next_offset", cursorPageLimit
-	if lt == TrustMonitor {
-		offsetParam, limit = "offset", trustMonitorPageLimit
-	}
+func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn func(Page) error) error {
 	var offset string
 	if w.From != nil {
 		offset = w.From.Offset
 	}
 	for {
 		params := map[string][]string{
-			"mintime": {strconv.FormatInt(w.Start.UnixMilli(), 10)},
-			"maxtime": {strconv.FormatInt(w.End.UnixMilli(), 10)},
-			"limit":   {strconv.Itoa(limit)},
+			"mintime": {strconv.FormatInt(unixIn(w.Start, ep.Unit), 10)},
+			"maxtime": {strconv.FormatInt(unixIn(w.End, ep.Unit), 10)},
+			"limit":   {strconv.Itoa(ep.Limit)},
 		}
-		if lt != TrustMonitor {
-			// The default order is descending (pitfall 6); cursor paging needs ascending.
-			params["sort"] = []string{"ts:asc"}
+		if ep.Sort != "" {
+			params["sort"] = []string{ep.Sort}
 		}
 		if offset != "" {
-			params[offsetParam] = []string{offset}
+			params[ep.Paging.offsetParam()] = []string{offset}
 		}
-		pd, err := c.getPage(ctx, lt, path, params)
+		pd, err := c.getPage(ctx, ep, params)
 		if err != nil {
 			return err
 		}
@@ -99,7 +73,7 @@ func (c *Client) fetchCursor(ctx context.Context, lt LogType, path string, w Win
 			return fn(Page{Records: pd.records})
 		}
 		if pd.next == offset {
-			return fmt.Errorf("%w: GET %s returned next_offset %q again", errNoProgress, path, offset)
+			return fmt.Errorf("%w: GET %s returned next_offset %q again", errNoProgress, ep.Path, offset)
 		}
 		if err := fn(Page{Records: pd.records, Next: &Position{Offset: pd.next}}); err != nil {
 			return err
@@ -114,7 +88,7 @@ func (c *Client) fetchCursor(ctx context.Context, lt LogType, path string, w Win
 // handed out are dropped from the re-query by id. A full page all in one second cannot be
 // paged: the client steps one second on, warns and reports it. The endpoint takes no
 // maxtime, so rows newer than w.End are held back and end the window.
-func (c *Client) fetchV1(ctx context.Context, lt LogType, path string, w Window, fn func(Page) error) error {
+func (c *Client) fetchV1(ctx context.Context, ep *Endpoint, w Window, fn func(Page) error) error {
 	minTime := w.Start.Unix()
 	var seen map[string]struct{}
 	if w.From != nil && w.From.MinTime != 0 {
@@ -126,7 +100,7 @@ func (c *Client) fetchV1(ctx context.Context, lt LogType, path string, w Window,
 		if minTime > endSec {
 			return fn(Page{})
 		}
-		pd, err := c.getPage(ctx, lt, path, map[string][]string{"mintime": {strconv.FormatInt(minTime, 10)}})
+		pd, err := c.getPage(ctx, ep, map[string][]string{"mintime": {strconv.FormatInt(minTime, 10)}})
 		if err != nil {
 			return err
 		}
@@ -157,12 +131,12 @@ func (c *Client) fetchV1(ctx context.Context, lt LogType, path string, w Window,
 			}
 			out = append(out, r)
 		}
-		full := len(pd.records)+pd.skipped >= v1PageSize
+		full := len(pd.records)+pd.skipped >= ep.Limit
 		if !full || heldBack || inWindow == 0 {
 			return fn(Page{Records: out})
 		}
 		if maxSec < minTime {
-			return fmt.Errorf("%w: GET %s?mintime=%d returned only older rows", errNoProgress, path, minTime)
+			return fmt.Errorf("%w: GET %s?mintime=%d returned only older rows", errNoProgress, ep.Path, minTime)
 		}
 		var next Position
 		if minSec == maxSec || maxSec <= minTime {
@@ -171,9 +145,9 @@ func (c *Client) fetchV1(ctx context.Context, lt LogType, path string, w Window,
 			second := max(maxSec, minTime)
 			next.MinTime = second + 1
 			c.logger.Warn("v1 log page of 1000 rows is all in one second, stepping over it; later events of that second are not readable",
-				zap.String("log_type", string(lt)), zap.Int64("second", second), zap.Int("page_size", len(pd.records)))
+				zap.String("log_type", string(ep.Type)), zap.Int64("second", second), zap.Int("page_size", len(pd.records)))
 			if c.observer != nil {
-				c.observer.SkippedSecond(lt, second)
+				c.observer.SkippedSecond(ep.Type, second)
 			}
 		} else {
 			next.MinTime = maxSec
@@ -193,6 +167,14 @@ func (c *Client) fetchV1(ctx context.Context, lt LogType, path string, w Window,
 	}
 }
 
+// unixIn is t as a Unix time in unit (time.Second or time.Millisecond).
+func unixIn(t time.Time, unit time.Duration) int64 {
+	if unit == time.Second {
+		return t.Unix()
+	}
+	return t.UnixMilli()
+}
+
 func idSet(ids []string) map[string]struct{} {
 	if len(ids) == 0 {
 		return nil
@@ -204,12 +186,38 @@ func idSet(ids []string) map[string]struct{} {
 	return m
 }
 
-// getPage requests and decodes one log page.
-func (c *Client) getPage(ctx context.Context, lt LogType, path string, params map[string][]string) (pageData, error) {
+// fetchList reads an object list (PagingList) from its start, page by page, calling fn
+// once per page in order; the last call has page.Next == nil.
+func (c *Client) fetchList(ctx context.Context, ep *Endpoint, fn func(Page) error) error {
+	offset := "0"
+	for {
+		pd, err := c.getPage(ctx, ep, map[string][]string{
+			"offset": {offset},
+			"limit":  {strconv.Itoa(ep.Limit)},
+		})
+		if err != nil {
+			return err
+		}
+		if pd.next == "" {
+			return fn(Page{Records: pd.records})
+		}
+		if pd.next == offset {
+			return fmt.Errorf("%w: GET %s returned next_offset %q again", errNoProgress, ep.Path, offset)
+		}
+		if err := fn(Page{Records: pd.records, Next: &Position{Offset: pd.next}}); err != nil {
+			return err
+		}
+		offset = pd.next
+	}
+}
+
+// getPage requests and decodes one page of ep.
+func (c *Client) getPage(ctx context.Context, ep *Endpoint, params map[string][]string) (pageData, error) {
 	var pd pageData
-	err := c.get(ctx, call{lt: lt, path: path, params: params, decode: func(body []byte) error {
+	lt := ep.Type
+	err := c.get(ctx, call{lt: lt, path: ep.Path, params: params, decode: func(body []byte) error {
 		var err error
-		pd, err = decodePage(lt, path, body)
+		pd, err = decodePage(ep, body)
 		return err
 	}})
 	if err != nil {

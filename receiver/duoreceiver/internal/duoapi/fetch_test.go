@@ -68,9 +68,9 @@ func (s *cursorServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	require.NoError(s.t, err1)
 	require.NoError(s.t, err2)
 	limit, _ := strconv.Atoi(q.Get("limit"))
-	offsetParam, wantLimit, wantSort := "next_offset", cursorPageLimit, "ts:asc"
+	offsetParam, wantLimit, wantSort := "next_offset", 1000, "ts:asc"
 	if s.lt == TrustMonitor {
-		offsetParam, wantLimit, wantSort = "offset", trustMonitorPageLimit, ""
+		offsetParam, wantLimit, wantSort = "offset", 500, ""
 		assert.False(s.t, q.Has("next_offset"))
 	} else {
 		assert.False(s.t, q.Has("offset"))
@@ -116,7 +116,7 @@ func (s *cursorServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, 200, fmt.Sprintf(`{"stat":"OK","response":{%q:[%s],"metadata":{"next_offset":%s,"total_objects":%d}}}`,
-		listKey(s.lt), strings.Join(items, ","), next, len(in)))
+		endpointOf(s.lt).ListKey, strings.Join(items, ","), next, len(in)))
 }
 
 func makeRecs(prefix string, n int, from time.Time, step time.Duration) []fakeRec {
@@ -261,7 +261,7 @@ func (s *v1Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	var out []string
 	for _, row := range s.rows {
-		if row.sec >= mt && len(out) < v1PageSize {
+		if row.sec >= mt && len(out) < 1000 {
 			out = append(out, row.raw)
 		}
 	}

@@ -74,7 +74,7 @@ func (h simHarness) fetchAll(t *testing.T, lt LogType, w Window) []Record {
 
 func pageLimit(lt LogType) int {
 	if lt == TrustMonitor {
-		return trustMonitorPageLimit
+		return 500
 	}
 	return 1000
 }

@@ -18,65 +18,42 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 )
 
-var logTypes = []string{
-	logAuthentication, logAdministrator, logTelephony, logActivity, logOfflineEnrollment, logTrustMonitor,
-}
+// The log types under their duoapi names, short for the tables below.
+const (
+	logAuthentication    = duoapi.Authentication
+	logAdministrator     = duoapi.Administrator
+	logTelephony         = duoapi.Telephony
+	logActivity          = duoapi.Activity
+	logOfflineEnrollment = duoapi.OfflineEnrollment
+	logTrustMonitor      = duoapi.TrustMonitor
+)
+
+var logTypes = duoapi.LogTypes
 
 // pageRecords reads testdata/api/<logType>.json, a Duo response envelope, and returns its
-// records' raw JSON. v1 endpoints put the array in response itself; v2 and Trust Monitor
-// nest it under authlogs, items or events (API.md §1.3).
-func pageRecords(tb testing.TB, logType string) []json.RawMessage {
+// records as the client decodes them (Raw, Time, ID). The ID is left out: mapping tests
+// that check log.record.uid set it themselves.
+func pageRecords(tb testing.TB, lt duoapi.LogType) []duoapi.Record {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "api", logType+".json"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "api", string(lt)+".json"))
 	require.NoError(tb, err)
-	var env struct {
-		Stat     string          `json:"stat"`
-		Response json.RawMessage `json:"response"`
+	page, err := duoapi.DecodePage(lt, data)
+	require.NoError(tb, err)
+	require.NotEmpty(tb, page.Records)
+	for i := range page.Records {
+		page.Records[i].ID = ""
 	}
-	require.NoError(tb, json.Unmarshal(data, &env))
-	require.Equal(tb, "OK", env.Stat)
-	var recs []json.RawMessage
-	if bytes.HasPrefix(bytes.TrimSpace(env.Response), []byte("[")) {
-		require.NoError(tb, json.Unmarshal(env.Response, &recs))
-		return recs
-	}
-	var obj map[string]json.RawMessage
-	require.NoError(tb, json.Unmarshal(env.Response, &obj))
-	for _, k := range []string{"authlogs", "items", "events"} {
-		if raw, ok := obj[k]; ok {
-			require.NoError(tb, json.Unmarshal(raw, &recs))
-			return recs
-		}
-	}
-	tb.Fatalf("%s: no record list in response", logType)
-	return nil
+	return page.Records
 }
 
-// eventTime reads a record's own time the way the client does (API.md §1.5): isotimestamp
-// or ts at microsecond precision, Trust Monitor's surfaced_timestamp in ms, else
-// timestamp in seconds.
-func eventTime(tb testing.TB, raw []byte) time.Time {
-	tb.Helper()
-	var f struct {
-		ISO       string `json:"isotimestamp"`
-		TS        string `json:"ts"`
-		Surfaced  int64  `json:"surfaced_timestamp"`
-		Timestamp int64  `json:"timestamp"`
-	}
-	require.NoError(tb, json.Unmarshal(raw, &f))
-	for _, s := range []string{f.ISO, f.TS} {
-		if s != "" {
-			t, err := time.Parse(time.RFC3339Nano, s)
-			require.NoError(tb, err)
-			return t
-		}
-	}
-	if f.Surfaced != 0 {
-		return time.UnixMilli(f.Surfaced)
-	}
-	return time.Unix(f.Timestamp, 0)
+// appendRaw is Append for a record without an id, reporting only the error.
+func appendRaw(lrs plog.LogRecordSlice, lt duoapi.LogType, raw []byte, eventTime, observed time.Time) error {
+	_, err := Append(lrs, lt, duoapi.Record{Raw: raw, Time: eventTime}, observed)
+	return err
 }
 
 // naiveBody is the obvious decoder: encoding/json into map[string]any (numbers kept as
@@ -148,10 +125,10 @@ func numberValue(n json.Number) (any, error) {
 
 // naiveAppend is Append with naiveBody in place of DecodeMap: same attributes, same
 // severity, read from the body it built.
-func naiveAppend(lrs plog.LogRecordSlice, logType string, raw []byte, eventTime, observed time.Time) error {
-	name, ok := eventName(logType)
+func naiveAppend(lrs plog.LogRecordSlice, lt duoapi.LogType, raw []byte, eventTime, observed time.Time) error {
+	tm, ok := types[lt]
 	if !ok {
-		return fmt.Errorf("unknown log type %q", logType)
+		return fmt.Errorf("unknown log type %q", lt)
 	}
 	lr := lrs.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
@@ -159,7 +136,7 @@ func naiveAppend(lrs plog.LogRecordSlice, logType string, raw []byte, eventTime,
 		removeLast(lrs)
 		return err
 	}
-	finish(lr, logType, name, body, eventTime, observed)
+	finish(lr, tm, body, duoapi.Record{Raw: raw, Time: eventTime}, observed)
 	return nil
 }
 

@@ -4,24 +4,29 @@
 // Package mapping turns Duo log records (raw JSON) into OTLP log records. It knows nothing
 // of HTTP or of the collector's pipeline.
 //
-// Each record becomes one LogRecord: Timestamp is the event's time, ObservedTimestamp when
-// the receiver got it, EventName "duo.<log_type>", Body the whole record as a map (decoded
-// in one pass by DecodeMap, so nothing Duo sends is lost), attributes the fields worth
-// filtering on (semantic-convention keys where one means exactly the same thing, duo.*
-// otherwise), severity from the record's outcome (Severity). The attribute table is in
-// the receiver's README (Attribute mapping). Field facts cite sections of the project's
-// Duo API notes (API.md).
+// Each record becomes one LogRecord: Timestamp is the event's time (the observed time when
+// the record has none readable), ObservedTimestamp when the receiver got it, EventName
+// "duo.<log_type>", log.record.uid the Duo event id, Body the whole record as a map
+// (decoded in one pass by DecodeMap, so nothing Duo sends is lost), attributes the fields
+// worth filtering on (semantic-convention keys where one means exactly the same thing,
+// duo.* otherwise), severity from the record's outcome (Severity). The attribute table is
+// in the receiver's README (Attribute mapping). Field facts cite sections of
+// docs/duo-api.md.
 package mapping // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 )
 
 // Resource names the Duo account the records come from and the scope that emits them.
@@ -47,77 +52,77 @@ func NewLogs(res Resource) (plog.Logs, plog.LogRecordSlice) {
 	return ld, sl.LogRecords()
 }
 
-// The log types, as the receiver names them (its config keys).
-const (
-	logAuthentication    = "authentication"
-	logAdministrator     = "administrator"
-	logTelephony         = "telephony"
-	logActivity          = "activity"
-	logOfflineEnrollment = "offline_enrollment"
-	logTrustMonitor      = "trust_monitor"
-)
-
-// eventName returns the EventName of a log type without building the string per record.
-func eventName(logType string) (string, bool) {
-	switch logType {
-	case logAuthentication:
-		return "duo.authentication", true
-	case logAdministrator:
-		return "duo.administrator", true
-	case logTelephony:
-		return "duo.telephony", true
-	case logActivity:
-		return "duo.activity", true
-	case logOfflineEnrollment:
-		return "duo.offline_enrollment", true
-	case logTrustMonitor:
-		return "duo.trust_monitor", true
-	}
-	return "", false
+// typeMapping is what mapping does differently per log type.
+type typeMapping struct {
+	eventName string
+	// attrCapacity is about the most attributes a record of the type gets, so that the
+	// attribute slice is allocated once at its final size rather than regrown.
+	attrCapacity int
+	severity     func(body pcommon.Map) (plog.SeverityNumber, string)
+	attributes   func(attrs, body pcommon.Map)
 }
 
-// Append maps one Duo record of the given log type into a new record at the end of lrs. On
-// error (an unknown log type, raw not a well-formed JSON object) nothing is appended.
-func Append(lrs plog.LogRecordSlice, logType string, raw []byte, eventTime, observed time.Time) error {
-	name, ok := eventName(logType)
+// types has one row per log type.
+var types = map[duoapi.LogType]typeMapping{
+	duoapi.Authentication:    {"duo.authentication", 32, authSeverity, authAttributes},
+	duoapi.Administrator:     {"duo.administrator", 8, adminSeverity, adminAttributes},
+	duoapi.Telephony:         {"duo.telephony", 8, infoSeverity, telephonyAttributes},
+	duoapi.Activity:          {"duo.activity", 28, activitySeverity, activityAttributes},
+	duoapi.OfflineEnrollment: {"duo.offline_enrollment", 8, infoSeverity, offlineAttributes},
+	duoapi.TrustMonitor:      {"duo.trust_monitor", 40, trustMonitorSeverity, trustMonitorAttributes},
+}
+
+// attrLogRecordUID is the semantic-convention key for a record's unique id.
+const attrLogRecordUID = "log.record.uid"
+
+// Append maps one Duo record of log type lt into a new record at the end of lrs: Body,
+// Timestamp, ObservedTimestamp, EventName, log.record.uid, severity and attributes. A
+// record nested deeper than MaxDepth is appended with its body the raw JSON string, and
+// rawBody reports it. On error (an unknown log type, raw not a well-formed JSON object,
+// a number out of range) nothing is appended.
+func Append(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, observed time.Time) (rawBody bool, err error) {
+	tm, ok := types[lt]
 	if !ok {
-		return fmt.Errorf("unknown log type %q", logType)
+		return false, fmt.Errorf("unknown log type %q", string(lt))
 	}
 	lr := lrs.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
-	if err := DecodeMap(raw, body); err != nil {
-		removeLast(lrs)
-		return fmt.Errorf("failed to decode %s record: %w", logType, err)
+	if err := DecodeMap(rec.Raw, body); err != nil {
+		if !errors.Is(err, errTooDeep) || !jsontext.Value(rec.Raw).IsValid(decodeOptions...) {
+			removeLast(lrs)
+			return false, fmt.Errorf("failed to decode %s record: %w", string(lt), err)
+		}
+		lr.Body().SetStr(string(rec.Raw))
+		body, rawBody = pcommon.NewMap(), true
 	}
-	finish(lr, logType, name, body, eventTime, observed)
-	return nil
+	finish(lr, tm, body, rec, observed)
+	return rawBody, nil
 }
 
 // finish sets everything but the body, which is already in place.
-func finish(lr plog.LogRecord, logType, name string, body pcommon.Map, eventTime, observed time.Time) {
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(eventTime))
+func finish(lr plog.LogRecord, tm typeMapping, body pcommon.Map, rec duoapi.Record, observed time.Time) {
+	ts := rec.Time
+	if ts.IsZero() {
+		// No time the client could read: the zero time.Time would be an overflowed
+		// Timestamp far from any window; the observed time is the best bound known.
+		ts = observed
+	}
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
-	lr.SetEventName(name)
-	sev, text := Severity(logType, body)
+	lr.SetEventName(tm.eventName)
+	sev, text := tm.severity(body)
 	lr.SetSeverityNumber(sev)
 	lr.SetSeverityText(text)
 	attrs := lr.Attributes()
-	attrs.EnsureCapacity(attrCapacity(logType))
-	setAttributes(attrs, logType, body)
-}
-
-// attrCapacity is about the most attributes a record of the type gets, so that the
-// attribute slice is allocated once at its final size rather than regrown.
-func attrCapacity(logType string) int {
-	switch logType {
-	case logAuthentication:
-		return 32
-	case logActivity:
-		return 28
-	case logTrustMonitor:
-		return 40
+	attrs.EnsureCapacity(tm.attrCapacity)
+	if rec.ID != "" {
+		// The Duo event id is stable across reads, which is exactly what the semantic
+		// convention log.record.uid asks for: records with the same uid are duplicates
+		// and may be removed. It lets a backend drop the one repeat no cursor can
+		// prevent: a page it stored whose answer a killed collector never read.
+		attrs.PutStr(attrLogRecordUID, rec.ID)
 	}
-	return 8
+	tm.attributes(attrs, body)
 }
 
 func removeLast(lrs plog.LogRecordSlice) {
@@ -142,39 +147,52 @@ func removeLast(lrs plog.LogRecordSlice) {
 //
 // Matching is case-insensitive. Where a type has no outcome word, or the record lacks
 // it, the text is the level's short name (INFO, WARN, ERROR).
-func Severity(logType string, body pcommon.Map) (plog.SeverityNumber, string) {
-	switch logType {
-	case logAuthentication:
-		result, _ := str(body, "result")
-		switch {
-		case strings.EqualFold(result, "success"):
-			return plog.SeverityNumberInfo, result
-		case strings.EqualFold(result, "denied"), strings.EqualFold(result, "failure"),
-			strings.EqualFold(result, "error"):
-			return plog.SeverityNumberWarn, result
-		case strings.EqualFold(result, "fraud"):
-			return plog.SeverityNumberError, result
-		}
-		return plog.SeverityNumberInfo, orLevel(result, "INFO")
-	case logAdministrator:
-		action, _ := str(body, "action")
-		a := strings.ToLower(action)
-		if strings.HasSuffix(a, "_error") || strings.Contains(a, "_fail") {
-			return plog.SeverityNumberWarn, "WARN"
-		}
-		return plog.SeverityNumberInfo, "INFO"
-	case logActivity:
-		outcome := activityOutcome(body)
-		if strings.EqualFold(outcome, "failure") {
-			return plog.SeverityNumberWarn, outcome
-		}
-		return plog.SeverityNumberInfo, orLevel(outcome, "INFO")
-	case logTrustMonitor:
-		if v, ok := body.Get("priority_event"); ok && v.Type() == pcommon.ValueTypeBool && v.Bool() {
-			return plog.SeverityNumberError, "ERROR"
-		}
+func Severity(lt duoapi.LogType, body pcommon.Map) (plog.SeverityNumber, string) {
+	if tm, ok := types[lt]; ok {
+		return tm.severity(body)
+	}
+	return infoSeverity(body)
+}
+
+func authSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
+	result, _ := str(body, "result")
+	switch {
+	case strings.EqualFold(result, "success"):
+		return plog.SeverityNumberInfo, result
+	case strings.EqualFold(result, "denied"), strings.EqualFold(result, "failure"),
+		strings.EqualFold(result, "error"):
+		return plog.SeverityNumberWarn, result
+	case strings.EqualFold(result, "fraud"):
+		return plog.SeverityNumberError, result
+	}
+	return plog.SeverityNumberInfo, orLevel(result, "INFO")
+}
+
+func adminSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
+	action, _ := str(body, "action")
+	a := strings.ToLower(action)
+	if strings.HasSuffix(a, "_error") || strings.Contains(a, "_fail") {
 		return plog.SeverityNumberWarn, "WARN"
 	}
+	return plog.SeverityNumberInfo, "INFO"
+}
+
+func activitySeverity(body pcommon.Map) (plog.SeverityNumber, string) {
+	outcome := activityOutcome(body)
+	if strings.EqualFold(outcome, "failure") {
+		return plog.SeverityNumberWarn, outcome
+	}
+	return plog.SeverityNumberInfo, orLevel(outcome, "INFO")
+}
+
+func trustMonitorSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
+	if v, ok := body.Get("priority_event"); ok && v.Type() == pcommon.ValueTypeBool && v.Bool() {
+		return plog.SeverityNumberError, "ERROR"
+	}
+	return plog.SeverityNumberWarn, "WARN"
+}
+
+func infoSeverity(pcommon.Map) (plog.SeverityNumber, string) {
 	return plog.SeverityNumberInfo, "INFO"
 }
 
@@ -196,24 +214,6 @@ func activityOutcome(body pcommon.Map) string {
 		return s
 	}
 	return ""
-}
-
-// setAttributes fills attrs from the record's body.
-func setAttributes(attrs pcommon.Map, logType string, body pcommon.Map) {
-	switch logType {
-	case logAuthentication:
-		authAttributes(attrs, body)
-	case logAdministrator:
-		adminAttributes(attrs, body)
-	case logTelephony:
-		telephonyAttributes(attrs, body)
-	case logActivity:
-		activityAttributes(attrs, body)
-	case logOfflineEnrollment:
-		offlineAttributes(attrs, body)
-	case logTrustMonitor:
-		trustMonitorAttributes(attrs, body)
-	}
 }
 
 // authAttributes maps an authentication record (§3.1); Trust Monitor's surfaced_auth

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 )
 
 var (
-	update  = flag.Bool("update", false, "rewrite testdata/golden/*.yaml from the current mapping")
-	noHints = flag.Bool("nohints", false, "benchmark the decoder without its capacity pre-pass")
+	update = flag.Bool("update", false, "rewrite testdata/golden/*.yaml from the current mapping")
 )
 
 var (
@@ -37,14 +39,14 @@ var (
 // testdata/golden/<type>.yaml. Regenerate with: go test . -run TestGolden -update
 func TestGolden(t *testing.T) {
 	for _, lt := range logTypes {
-		t.Run(lt, func(t *testing.T) {
+		t.Run(string(lt), func(t *testing.T) {
 			ld, lrs := NewLogs(testResource)
 			recs := pageRecords(t, lt)
-			for _, raw := range recs {
-				require.NoError(t, Append(lrs, lt, raw, eventTime(t, raw), testObserved))
+			for _, r := range recs {
+				require.NoError(t, appendRaw(lrs, lt, r.Raw, r.Time, testObserved))
 			}
 			require.Equal(t, len(recs), lrs.Len())
-			path := filepath.Join("..", "..", "testdata", "golden", lt+".yaml")
+			path := filepath.Join("..", "..", "testdata", "golden", string(lt)+".yaml")
 			if *update {
 				require.NoError(t, golden.WriteLogsToFile(path, ld))
 			}
@@ -55,7 +57,7 @@ func TestGolden(t *testing.T) {
 			wantRecs := want.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 			require.Equal(t, wantRecs.Len(), lrs.Len())
 			for i := range lrs.Len() {
-				assert.Equal(t, "duo."+lt, lrs.At(i).EventName())
+				assert.Equal(t, "duo."+string(lt), lrs.At(i).EventName())
 				assert.Equal(t, wantRecs.At(i).EventName(), lrs.At(i).EventName())
 			}
 		})
@@ -80,10 +82,69 @@ func TestNewLogs(t *testing.T) {
 			require.Equal(t, 1, rl.ScopeLogs().Len())
 			assert.Equal(t, tt.res.ScopeName, rl.ScopeLogs().At(0).Scope().Name())
 			assert.Equal(t, tt.res.ScopeVersion, rl.ScopeLogs().At(0).Scope().Version())
-			require.NoError(t, Append(lrs, logTelephony, []byte(`{}`), testObserved, testObserved))
+			require.NoError(t, appendRaw(lrs, logTelephony, []byte(`{}`), testObserved, testObserved))
 			assert.Equal(t, 1, ld.LogRecordCount())
 		})
 	}
+}
+
+// TestAppendRecord: Append sets what the record itself carries, the uid and the event
+// time, and falls back to the observed time when the client could read no time.
+func TestAppendRecord(t *testing.T) {
+	et := time.Date(2023, 10, 25, 16, 7, 45, 304526000, time.UTC)
+	tests := []struct {
+		name    string
+		rec     duoapi.Record
+		wantTS  time.Time
+		wantUID string // "" for no attribute
+	}{
+		{"time and id", duoapi.Record{Raw: []byte(`{"txid":"T1"}`), Time: et, ID: "T1"}, et, "T1"},
+		{"no readable time", duoapi.Record{Raw: []byte(`{"txid":"T2","timestamp":"soon"}`), ID: "T2"}, testObserved, "T2"},
+		{"no id", duoapi.Record{Raw: []byte(`{}`), Time: et}, et, ""},
+		{"too deep, no time", duoapi.Record{Raw: []byte(`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`), ID: "T3"}, testObserved, "T3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, lrs := NewLogs(testResource)
+			_, err := Append(lrs, logAuthentication, tt.rec, testObserved)
+			require.NoError(t, err)
+			require.Equal(t, 1, lrs.Len())
+			lr := lrs.At(0)
+			assert.Equal(t, pcommon.NewTimestampFromTime(tt.wantTS), lr.Timestamp(), "Timestamp")
+			assert.Equal(t, pcommon.NewTimestampFromTime(testObserved), lr.ObservedTimestamp())
+			assert.Equal(t, "duo.authentication", lr.EventName())
+			uid, ok := lr.Attributes().Get(attrLogRecordUID)
+			assert.Equal(t, tt.wantUID != "", ok, "log.record.uid present")
+			assert.Equal(t, tt.wantUID, uid.Str())
+		})
+	}
+}
+
+// TestAppendRawBody: a valid record nested deeper than MaxDepth keeps its JSON text as
+// the body and is reported; one level less is a structured body.
+func TestAppendRawBody(t *testing.T) {
+	nested := func(depth int) []byte {
+		return []byte(`{"result":"fraud","a":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`)
+	}
+	_, lrs := NewLogs(testResource)
+	rawBody, err := Append(lrs, logAuthentication, duoapi.Record{Raw: nested(MaxDepth)}, testObserved)
+	require.NoError(t, err)
+	assert.False(t, rawBody)
+	assert.Equal(t, pcommon.ValueTypeMap, lrs.At(0).Body().Type())
+	assert.Equal(t, plog.SeverityNumberError, lrs.At(0).SeverityNumber())
+
+	deep := nested(MaxDepth + 1)
+	rawBody, err = Append(lrs, logAuthentication, duoapi.Record{Raw: deep}, testObserved)
+	require.NoError(t, err)
+	assert.True(t, rawBody)
+	require.Equal(t, 2, lrs.Len())
+	assert.Equal(t, string(deep), lrs.At(1).Body().Str())
+
+	// Too deep and broken further on: an error, nothing appended.
+	rawBody, err = Append(lrs, logAuthentication, duoapi.Record{Raw: deep[:len(deep)-1]}, testObserved)
+	require.Error(t, err)
+	assert.False(t, rawBody)
+	assert.Equal(t, 2, lrs.Len())
 }
 
 // TestAppendAwkward covers the field shapes of API.md §3 and §6 item 12 one at a time:
@@ -91,7 +152,7 @@ func TestNewLogs(t *testing.T) {
 func TestAppendAwkward(t *testing.T) {
 	tests := []struct {
 		name     string
-		logType  string
+		logType  duoapi.LogType
 		raw      string
 		attrs    map[string]any
 		sev      plog.SeverityNumber
@@ -288,13 +349,13 @@ func TestAppendAwkward(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, lrs := NewLogs(testResource)
 			et := time.Date(2023, 10, 25, 16, 7, 45, 304526000, time.UTC)
-			require.NoError(t, Append(lrs, tt.logType, []byte(tt.raw), et, testObserved))
+			require.NoError(t, appendRaw(lrs, tt.logType, []byte(tt.raw), et, testObserved))
 			require.Equal(t, 1, lrs.Len())
 			lr := lrs.At(0)
 			assert.Equal(t, tt.attrs, lr.Attributes().AsRaw())
 			assert.Equal(t, tt.sev, lr.SeverityNumber())
 			assert.Equal(t, tt.sevText, lr.SeverityText())
-			assert.Equal(t, "duo."+tt.logType, lr.EventName())
+			assert.Equal(t, "duo."+string(tt.logType), lr.EventName())
 			assert.Equal(t, pcommon.NewTimestampFromTime(et), lr.Timestamp())
 			assert.Equal(t, pcommon.NewTimestampFromTime(testObserved), lr.ObservedTimestamp())
 			require.Equal(t, pcommon.ValueTypeMap, lr.Body().Type())
@@ -315,7 +376,7 @@ func TestAppendAwkward(t *testing.T) {
 func TestAppendErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		logType string
+		logType duoapi.LogType
 		raw     string
 	}{
 		{"not JSON", logAuthentication, `txid=1`},
@@ -330,10 +391,10 @@ func TestAppendErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, lrs := NewLogs(testResource)
-			require.NoError(t, Append(lrs, logTelephony, []byte(`{"telephony_id":"before"}`), testObserved, testObserved))
-			require.Error(t, Append(lrs, tt.logType, []byte(tt.raw), testObserved, testObserved))
+			require.NoError(t, appendRaw(lrs, logTelephony, []byte(`{"telephony_id":"before"}`), testObserved, testObserved))
+			require.Error(t, appendRaw(lrs, tt.logType, []byte(tt.raw), testObserved, testObserved))
 			require.Equal(t, 1, lrs.Len())
-			require.NoError(t, Append(lrs, logTelephony, []byte(`{"telephony_id":"after"}`), testObserved, testObserved))
+			require.NoError(t, appendRaw(lrs, logTelephony, []byte(`{"telephony_id":"after"}`), testObserved, testObserved))
 			require.Equal(t, 2, lrs.Len())
 			for i, want := range []string{"before", "after"} {
 				v, ok := lrs.At(i).Attributes().Get("duo.telephony.id")
@@ -346,7 +407,7 @@ func TestAppendErrors(t *testing.T) {
 
 func TestSeverity(t *testing.T) {
 	tests := []struct {
-		logType string
+		logType duoapi.LogType
 		raw     string
 		sev     plog.SeverityNumber
 		text    string
@@ -375,7 +436,7 @@ func TestSeverity(t *testing.T) {
 		{logOfflineEnrollment, `{"action":"o2fa_user_deprovisioned"}`, plog.SeverityNumberInfo, "INFO"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.logType+" "+tt.raw, func(t *testing.T) {
+		t.Run(string(tt.logType)+" "+tt.raw, func(t *testing.T) {
 			body := pcommon.NewMap()
 			require.NoError(t, DecodeMap([]byte(tt.raw), body))
 			sev, text := Severity(tt.logType, body)
@@ -389,13 +450,12 @@ func TestSeverity(t *testing.T) {
 // severities, everything must be equal.
 func TestFastMatchesNaive(t *testing.T) {
 	for _, lt := range logTypes {
-		t.Run(lt, func(t *testing.T) {
+		t.Run(string(lt), func(t *testing.T) {
 			fast, fastRecs := NewLogs(testResource)
 			naive, naiveRecs := NewLogs(testResource)
-			for _, raw := range pageRecords(t, lt) {
-				et := eventTime(t, raw)
-				require.NoError(t, Append(fastRecs, lt, raw, et, testObserved))
-				require.NoError(t, naiveAppend(naiveRecs, lt, raw, et, testObserved))
+			for _, r := range pageRecords(t, lt) {
+				require.NoError(t, appendRaw(fastRecs, lt, r.Raw, r.Time, testObserved))
+				require.NoError(t, naiveAppend(naiveRecs, lt, r.Raw, r.Time, testObserved))
 			}
 			require.NoError(t, plogtest.CompareLogs(naive, fast))
 			for i := range fastRecs.Len() {
@@ -406,13 +466,13 @@ func TestFastMatchesNaive(t *testing.T) {
 }
 
 // benchPage builds a realistic 1000-record page from the testdata page's records.
-func benchPage(b *testing.B, lt string) ([][]byte, []time.Time) {
+func benchPage(b *testing.B, lt duoapi.LogType) ([][]byte, []time.Time) {
 	recs := pageRecords(b, lt)
 	raws := make([][]byte, 1000)
 	times := make([]time.Time, 1000)
 	for i := range raws {
-		raws[i] = recs[i%len(recs)]
-		times[i] = eventTime(b, raws[i])
+		raws[i] = recs[i%len(recs)].Raw
+		times[i] = recs[i%len(recs)].Time
 	}
 	return raws, times
 }
@@ -420,22 +480,18 @@ func benchPage(b *testing.B, lt string) ([][]byte, []time.Time) {
 // BenchmarkMap maps a 1000-record page per log type with the single-pass decoder (fast)
 // and with encoding/json + FromRaw (naive), reporting per-record figures.
 func BenchmarkMap(b *testing.B) {
-	if *noHints {
-		sizeHints = false
-		defer func() { sizeHints = true }()
-	}
-	type appendFunc func(plog.LogRecordSlice, string, []byte, time.Time, time.Time) error
+	type appendFunc func(plog.LogRecordSlice, duoapi.LogType, []byte, time.Time, time.Time) error
 	impls := []struct {
 		name string
 		fn   appendFunc
 	}{
-		{"fast", Append},
+		{"fast", appendRaw},
 		{"naive", naiveAppend},
 	}
 	for _, lt := range logTypes {
 		raws, times := benchPage(b, lt)
 		for _, impl := range impls {
-			b.Run(lt+"/"+impl.name, func(b *testing.B) {
+			b.Run(string(lt)+"/"+impl.name, func(b *testing.B) {
 				var before, after runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&before)

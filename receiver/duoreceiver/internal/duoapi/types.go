@@ -1,34 +1,11 @@
 // Copyright The otelcol-duo Authors
 // SPDX-License-Identifier: Apache-2.0
 
-// Package duoapi is a client for the log endpoints of Duo's Admin API: request signing,
-// paging, typed errors, retries and a per-endpoint adaptive request budget. It knows
-// nothing of pdata or of the collector; the receiver ties it to the pipeline.
-package duoapi // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
+package duoapi
 
 import (
 	"time"
 )
-
-// LogType names one of Duo's log streams. The value is also the receiver's config key.
-type LogType string
-
-// The log streams this client reads.
-const (
-	Authentication    LogType = "authentication"     // GET /admin/v2/logs/authentication
-	Administrator     LogType = "administrator"      // GET /admin/v1/logs/administrator
-	Telephony         LogType = "telephony"          // GET /admin/v2/logs/telephony
-	Activity          LogType = "activity"           // GET /admin/v2/logs/activity
-	OfflineEnrollment LogType = "offline_enrollment" // GET /admin/v1/logs/offline_enrollment
-	TrustMonitor      LogType = "trust_monitor"      // GET /admin/v1/trust_monitor/events
-)
-
-// V1 reports whether lt is served by a v1 endpoint (administrator, offline enrollment):
-// mintime in whole seconds, no maxtime, no cursor, records without an id (API.md 1.5, 4.2).
-func (lt LogType) V1() bool { return lt == Administrator || lt == OfflineEnrollment }
-
-// LogTypes lists every log stream in a fixed order.
-var LogTypes = []LogType{Authentication, Administrator, Telephony, Activity, OfflineEnrollment, TrustMonitor}
 
 // Record is one log record as Duo sent it.
 type Record struct {
@@ -37,8 +14,8 @@ type Record struct {
 	Raw []byte
 	// Time is the event's own time at the finest precision Duo gives (isotimestamp or ts
 	// keep microseconds; Trust Monitor's surfaced_timestamp is in milliseconds), in UTC.
-	// It is zero when the record carries no time the client can read (API.md 6.12); the
-	// receiver then falls back to the observed time.
+	// It is zero when the record carries no time the client can read (API.md 6.12);
+	// mapping.Append then stamps the record with its observed time.
 	Time time.Time
 	// ID identifies the event across requests: txid (authentication), telephony_id,
 	// activity_id, sekey (Trust Monitor); for the v1 endpoints, which carry no id, a hash of

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 )
 
 func TestDecodeMap(t *testing.T) {
@@ -276,35 +278,41 @@ func TestFastMatchesNaiveRandom(t *testing.T) {
 }
 
 // FuzzAppend: Append never panics; it accepts exactly the JSON objects encoding/json
-// accepts (apart from nesting deeper than MaxDepth), with an equal body; the body encodes
-// back to JSON that decodes to the same body; on error nothing is appended.
+// accepts, with an equal body (or, nested deeper than MaxDepth, the JSON text as the
+// body); the body encodes back to JSON that decodes to the same body; on error nothing
+// is appended.
 func FuzzAppend(f *testing.F) {
 	for _, lt := range logTypes {
-		for _, raw := range pageRecords(f, lt) {
-			f.Add(lt, []byte(raw))
+		for _, r := range pageRecords(f, lt) {
+			f.Add(string(lt), r.Raw)
 		}
 	}
 	for _, s := range []string{`{}`, `{"a":"\ud83d"}`, "{\"a\":\"\xff\"}", `{"a":1e400}`, `[1]`, `{"a":[[[[]]]]}`, `{"a":-0.0e-0}`} {
-		f.Add(logAuthentication, []byte(s))
+		f.Add(string(logAuthentication), []byte(s))
 	}
 	now := time.Unix(1698250065, 0)
-	f.Fuzz(func(t *testing.T, lt string, raw []byte) {
-		if _, ok := eventName(lt); !ok {
-			lt = logTypes[len(lt)%len(logTypes)]
+	f.Fuzz(func(t *testing.T, name string, raw []byte) {
+		lt := duoapi.LogType(name)
+		if _, ok := types[lt]; !ok {
+			lt = logTypes[len(name)%len(logTypes)]
 		}
 		_, lrs := NewLogs(testResource)
-		err := Append(lrs, lt, raw, now, now)
+		rawBody, err := Append(lrs, lt, duoapi.Record{Raw: raw, Time: now}, now)
 		naive := pcommon.NewMap()
 		naiveErr := naiveBody(raw, naive)
 		if err != nil {
 			require.Equal(t, 0, lrs.Len())
-			if !errors.Is(err, errTooDeep) {
-				require.Error(t, naiveErr, "valid JSON object refused: %v", err)
-			}
+			require.Error(t, naiveErr, "valid JSON object refused: %v", err)
+			return
+		}
+		require.Equal(t, 1, lrs.Len())
+		if rawBody {
+			// Too deep for a structured body: delivered as the JSON text, which is valid.
+			require.True(t, json.Valid(raw), "a raw body that is not JSON")
+			require.Equal(t, string(raw), lrs.At(0).Body().Str())
 			return
 		}
 		require.NoError(t, naiveErr, "decoder accepted what encoding/json refuses")
-		require.Equal(t, 1, lrs.Len())
 		body := lrs.At(0).Body().Map()
 		require.True(t, naive.Equal(body))
 		again := pcommon.NewMap()
