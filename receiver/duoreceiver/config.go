@@ -108,6 +108,8 @@ type LogTypeConfig struct {
 	// Window is how much history every pull re-reads, so that events Duo surfaces late are
 	// still caught; already delivered events are dropped. Keep it above pull_interval.
 	Window time.Duration `mapstructure:"window"`
+	// Filters are Duo's server-side filters; only logs.authentication takes them.
+	Filters AuthFilters `mapstructure:"filters"`
 }
 
 // Unmarshal decodes the configuration. Config needs its own: otherwise the Unmarshal of the
@@ -231,6 +233,7 @@ func (cfg *Config) Validate() error {
 	if enabled == 0 {
 		errs = append(errs, errNoLogTypeEnabled)
 	}
+	errs = append(errs, cfg.validateFilters()...)
 	return errors.Join(errs...)
 }
 
@@ -301,6 +304,7 @@ func (cfg *Config) warn(logger *zap.Logger) {
 				zap.String("log_type", string(lt)), zap.Duration("window", ltc.Window), zap.Duration("pull_interval", ltc.PullInterval))
 		}
 	}
+	cfg.logFilters(logger)
 	if cfg.TLS.InsecureSkipVerify {
 		logger.Warn("tls insecure_skip_verify is set: the Duo server certificate is not verified; use it only for tests")
 	}

@@ -109,6 +109,36 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"logs: no log type is enabled"},
 		},
 		{
+			name: "filters",
+			want: func() *Config {
+				cfg := validConfig()
+				cfg.Logs.Authentication.Filters = AuthFilters{
+					Users:        []string{"DUAAAAAAAAAAAAAAAAAA", "DUBBBBBBBBBBBBBBBBBB"},
+					Groups:       []string{"DGAAAAAAAAAAAAAAAAAA"},
+					Applications: []string{"DIAPPAAAAAAAAAAAAAAA"},
+					EventTypes:   []string{"authentication"},
+					Results:      []string{"denied", "fraud"},
+					Reasons:      []string{"no_response", "locked_out"},
+					Factors:      []string{"duo_push", "WebAuthn Security Key"},
+					PhoneNumbers: []string{"+15555550100"},
+					Tokens:       []string{"DHTOKENAAAAAAAAAAAAA"},
+				}
+				return cfg
+			},
+		},
+		{
+			name: "invalid_filters",
+			wantErr: []string{
+				`logs.authentication.filters.results: "failed" is not a value Duo accepts; use one of success, denied, fraud`,
+				`logs.authentication.filters.event_types: "login" is not a value Duo accepts; use one of authentication, enrollment`,
+				"logs.telephony.filters: duo filters only the authentication log",
+			},
+		},
+		{
+			name:             "unknown_filter",
+			wantUnmarshalErr: []string{"'logs.authentication.filters' has invalid keys: user"},
+		},
+		{
 			name:             "unknown_keys",
 			wantUnmarshalErr: []string{"storag", "'logs' has invalid keys: authentification"},
 		},
@@ -175,6 +205,13 @@ func TestValidate(t *testing.T) {
 		{name: "http endpoint not loopback", mutate: func(c *Config) { c.Endpoint = "http://10.0.0.1:8080" }, wantErr: []string{"endpoint: http:// is only allowed"}},
 		{name: "endpoint without scheme", mutate: func(c *Config) { c.Endpoint = "proxy.example.com" }, wantErr: []string{"endpoint: must be an absolute"}},
 		{name: "endpoint with other scheme", mutate: func(c *Config) { c.Endpoint = "ftp://127.0.0.1" }, wantErr: []string{"endpoint: must be an absolute"}},
+		{name: "filter of the closed results set", mutate: func(c *Config) { c.Logs.Authentication.Filters.Results = []string{"success"} }},
+		{name: "filter factor outside the examples is allowed", mutate: func(c *Config) { c.Logs.Authentication.Filters.Factors = []string{"verified_duo_push"} }},
+		{name: "filter reason outside the examples is allowed", mutate: func(c *Config) { c.Logs.Authentication.Filters.Reasons = []string{"user_mistake"} }},
+		{name: "filter result is case sensitive", mutate: func(c *Config) { c.Logs.Authentication.Filters.Results = []string{"Success"} }, wantErr: []string{`filters.results: "Success" is not a value Duo accepts`}},
+		{name: "filter empty value", mutate: func(c *Config) { c.Logs.Authentication.Filters.Users = []string{" "} }, wantErr: []string{"logs.authentication.filters.users: an empty value"}},
+		{name: "filter value twice", mutate: func(c *Config) { c.Logs.Authentication.Filters.Groups = []string{"DG1", "DG1"} }, wantErr: []string{`logs.authentication.filters.groups: "DG1" is listed twice`}},
+		{name: "filters on a log Duo does not filter", mutate: func(c *Config) { c.Logs.Activity.Filters.Users = []string{"DU1"} }, wantErr: []string{"logs.activity.filters: duo filters only the authentication log"}},
 		{
 			name: "nothing enabled",
 			mutate: func(c *Config) {

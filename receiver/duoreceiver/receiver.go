@@ -105,6 +105,7 @@ func newAPIClient(ctx context.Context, host component.Host, cfg *Config, set rec
 		IntegrationKey: cfg.IntegrationKey,
 		SecretKey:      string(cfg.SecretKey),
 		AccountID:      cfg.AccountID,
+		Params:         cfg.filterParams(),
 		RateLimit:      cfg.RateLimit,
 		Retry:          cfg.BackOffConfig,
 		UserAgent:      userAgent(set.BuildInfo),

@@ -49,6 +49,9 @@ type Config struct {
 	// AccountID, when set, is sent and signed as account_id on every request (Accounts API
 	// child account, API.md 3.9).
 	AccountID string
+	// Params are extra parameters sent and signed on every request of a log type: Duo's
+	// server-side filters (docs/duo-inventory.md §3.1). A list is sent as a repeated key.
+	Params map[LogType]map[string][]string
 	// Signing is the signature scheme; "" means DefaultSigning.
 	Signing Signing
 	// RateLimit is the starting rate, in requests a minute per endpoint, of the adaptive
@@ -90,6 +93,7 @@ type Client struct {
 	ikey     string
 	skey     string
 	account  string
+	params   map[LogType]map[string][]string
 	signing  Signing
 	ua       string
 	retry    configretry.BackOffConfig
@@ -147,6 +151,7 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		ikey:     cfg.IntegrationKey,
 		skey:     cfg.SecretKey,
 		account:  cfg.AccountID,
+		params:   cloneParams(cfg.Params),
 		signing:  cfg.Signing,
 		ua:       cfg.UserAgent,
 		retry:    cfg.Retry,
@@ -301,4 +306,19 @@ func (c *Client) Summary(ctx context.Context) (map[string]int64, error) {
 		return err
 	}})
 	return out, err
+}
+
+func cloneParams(in map[LogType]map[string][]string) map[LogType]map[string][]string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[LogType]map[string][]string, len(in))
+	for lt, ps := range in {
+		m := make(map[string][]string, len(ps))
+		for k, vs := range ps {
+			m[k] = append([]string(nil), vs...)
+		}
+		out[lt] = m
+	}
+	return out
 }
