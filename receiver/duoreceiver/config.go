@@ -70,6 +70,8 @@ type Config struct {
 	SecretKey configopaque.String `mapstructure:"secret_key"`
 	// AccountID, when set, reads a child account through the Accounts API (API.md 3.9).
 	AccountID string `mapstructure:"account_id"`
+	// Accounts reads many child accounts of a parent through the Accounts API.
+	Accounts AccountsConfig `mapstructure:"accounts"`
 	// StorageID names the storage extension that keeps the cursors. Nil keeps them in memory.
 	StorageID *component.ID `mapstructure:"storage"`
 	// Logs configures each log stream.
@@ -234,6 +236,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, errNoLogTypeEnabled)
 	}
 	errs = append(errs, cfg.validateFilters()...)
+	errs = append(errs, cfg.Accounts.validate(cfg.AccountID)...)
 	return errors.Join(errs...)
 }
 

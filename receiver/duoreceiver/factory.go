@@ -58,6 +58,7 @@ func createDefaultConfig() component.Config {
 		Delay:         defaultDelay,
 		RateLimit:     defaultRateLimit,
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		Accounts:      AccountsConfig{RefreshInterval: defaultRefreshInterval},
 	}
 }
 
