@@ -51,6 +51,9 @@ type poller struct {
 	// read from Duo.
 	loaded bool
 	state  streamState
+	// off: until then the child account is not asked for this log type, which it
+	// refused (refusal.go).
+	off refusal
 }
 
 // load reads the stored state. A missing or corrupt one starts from initial_lookback,
@@ -106,6 +109,9 @@ func (p *poller) run(ctx context.Context) {
 // poll runs one pull, after loading the state if it is still unknown, and reports the
 // outcome.
 func (p *poller) poll(ctx context.Context) {
+	if p.off.active(p.deps.localNow()) {
+		return
+	}
 	var err error
 	if !p.loaded {
 		err = p.load(ctx)
@@ -129,7 +135,12 @@ func (p *poller) poll(ctx context.Context) {
 func (p *poller) report(err error) error {
 	switch {
 	case err == nil:
+		p.off.served(p.logger)
 		p.deps.health.succeeded(p.lt)
+	case p.deps.resource.AccountID != "" && isRefusal(err):
+		p.off.refused(p.deps.localNow(), p.logger, err)
+		p.deps.health.succeeded(p.lt) // the child does not serve it: not a failure
+		return nil
 	case errors.Is(err, errConsume):
 		p.logger.Error("pull stopped: the next consumer refused the logs; the cursor stays at what was delivered", zap.Error(err))
 	case isStorageFailure(err):
@@ -242,5 +253,5 @@ func (p *poller) mapPage(page duoapi.Page) (plog.Logs, map[string]time.Time) {
 }
 
 func (p *poller) recordLag(now time.Time) {
-	p.deps.tel.cursorLag(p.lt, now.Sub(p.state.cursor))
+	p.deps.tel.cursorLag(p.lt, p.deps.resource.AccountID, now.Sub(p.state.cursor))
 }
