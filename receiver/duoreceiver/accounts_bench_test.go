@@ -1,0 +1,148 @@
+// Copyright The otelcol-duo Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package duoreceiver
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
+)
+
+// BenchmarkAccounts500 reads 500 children × 6 log types from the simulator (in the same
+// process: its cost is in the CPU and RSS figures), mostly idle: a few events per child
+// and log type, pulls every 30 s. It reports
+//   - startup_s: from Start until every child has finished its first pull of every type;
+//   - idle_cpu_s/min: process CPU time per minute over the idle spells that follow;
+//   - rss_MB, heap_MB: after the first idle spell (simulator included);
+//     receiver_heap_MB: the live heap that start added; heap_growth_MB from the first
+//     idle spell to the second (memory must not grow with time);
+//   - removed_pollers_left, removed_heap_MB: pollers still running for the 250 children
+//     that left the list (must be 0), and the heap change that removal brought.
+//
+// Run with -benchtime=1x: one iteration is the whole scenario (about two minutes).
+func BenchmarkAccounts500(b *testing.B) {
+	const (
+		children = 500
+		idle     = 30 * time.Second
+	)
+	for range b.N {
+		now := time.Now()
+		kids := duosim.ChildAccounts(42, 0, children)
+		sim := duosim.New(duosim.Config{Seed: 42, Delay: time.Second, Children: kids})
+		for _, k := range kids {
+			for _, lt := range duosim.LogTypes() {
+				sim.Account(k.AccountID).Backfill(lt, 3, now.Add(-time.Hour), now.Add(-time.Minute))
+			}
+		}
+		srv := httptest.NewServer(sim)
+
+		cfg := createDefaultConfig().(*Config)
+		cfg.Endpoint = srv.URL
+		cfg.APIHostname = duosim.DefaultHost
+		cfg.IntegrationKey = duosim.DefaultAccountsIntegrationKey
+		cfg.SecretKey = duosim.DefaultAccountsSecretKey
+		cfg.Delay = time.Second
+		cfg.InitialLookback = 2 * time.Hour
+		for _, lt := range duoapi.LogTypes {
+			*cfg.Logs.byType(lt) = LogTypeConfig{Enabled: true, PullInterval: idle, Window: idle + 5*time.Second}
+		}
+		cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: 5 * time.Second}
+		require.NoError(b, cfg.Validate())
+
+		r, err := newDuoLogsReceiver(receivertest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+		require.NoError(b, err)
+		var polls atomic.Int64
+		r.onPoll = func(duoapi.LogType, error) { polls.Add(1) }
+		var reading atomic.Int64
+		r.onAccounts = func(ids []string) { reading.Store(int64(len(ids))) }
+
+		runtime.GC()
+		heap0 := heapInUse()
+		b.ResetTimer()
+		start := time.Now()
+		require.NoError(b, r.Start(context.Background(), componenttest.NewNopHost()))
+		for polls.Load() < children*int64(len(duoapi.LogTypes)) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		startup := time.Since(start)
+		b.StopTimer()
+
+		cpu0 := cpuTime()
+		time.Sleep(idle)
+		runtime.GC()
+		heap1, rss1 := heapInUse(), rssBytes()
+		time.Sleep(idle)
+		cpu := cpuTime() - cpu0
+		runtime.GC()
+		heap2 := heapInUse()
+
+		for _, k := range kids[:children/2] {
+			sim.RemoveChild(k.AccountID)
+		}
+		for reading.Load() != children/2 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		runtime.GC()
+		heap3 := heapInUse()
+		left := pollerGoroutines() - children/2*len(duoapi.LogTypes)
+
+		b.ReportMetric(startup.Seconds(), "startup_s")
+		b.ReportMetric(cpu.Seconds()/(2*idle).Minutes(), "idle_cpu_s/min")
+		b.ReportMetric(float64(rss1)/(1<<20), "rss_MB")
+		b.ReportMetric(float64(heap1)/(1<<20), "heap_MB")
+		b.ReportMetric(float64(int64(heap1)-int64(heap0))/(1<<20), "receiver_heap_MB")
+		b.ReportMetric(float64(int64(heap2)-int64(heap1))/(1<<20), "heap_growth_MB")
+		b.ReportMetric(float64(left), "removed_pollers_left")
+		b.ReportMetric(float64(int64(heap3)-int64(heap2))/(1<<20), "removed_heap_MB")
+		b.ReportMetric(float64(polls.Load()), "polls")
+
+		require.NoError(b, r.Shutdown(context.Background()))
+		srv.Close()
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func heapInUse() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// rssBytes is the process's resident set (Linux); 0 elsewhere.
+func rssBytes() uint64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
