@@ -129,7 +129,7 @@ func cpuTime() time.Duration {
 func heapInUse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
+	return ms.HeapAlloc
 }
 
 // rssBytes is the process's resident set (Linux); 0 elsewhere.

@@ -34,7 +34,9 @@ func TestFailingChildDoesNotStallOthers(t *testing.T) {
 	good, bad := newFakeDuo(now, 10), newFakeDuo(now, 10)
 	ids := good.addSpread(duoapi.Authentication, "g", 25, now.Add(-30*time.Minute), now.Add(-3*time.Minute))
 	require.Len(t, ids, 25)
-	bad.fail = func(int) error { return &duoapi.APIError{Status: 500, Message: "down", Path: duoapi.Path(duoapi.Authentication)} }
+	bad.fail = func(int) error {
+		return &duoapi.APIError{Status: 500, Message: "down", Path: duoapi.Path(duoapi.Authentication)}
+	}
 
 	sink := new(consumertest.LogsSink)
 	r, err := newDuoLogsReceiver(h.set, cfg, sink)
