@@ -5,6 +5,7 @@ package duoreceiver
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -145,4 +147,79 @@ func rssBytes() uint64 {
 		}
 	}
 	return 0
+}
+
+// switchLister serves one of two child lists.
+type switchLister struct {
+	all  []duoapi.Account
+	half atomic.Bool
+}
+
+func (l *switchLister) ListAccounts(context.Context) ([]duoapi.Account, error) {
+	if l.half.Load() {
+		return l.all[:len(l.all)/2], nil
+	}
+	return l.all, nil
+}
+
+// BenchmarkAccountsChurn measures the receiver alone (fake clients, no simulator, no
+// HTTP): the live heap 500 children × 6 log types add (heap_per_child_KB), what 250 of
+// them leaving the list frees, and the heap growth and pollers left after 250 children
+// have left and come back 19 times more: a removed child must cost nothing.
+func BenchmarkAccountsChurn(b *testing.B) {
+	const children = 500
+	for range b.N {
+		now := time.Now()
+		all := make([]duoapi.Account, children)
+		for i := range all {
+			all[i] = duoapi.Account{ID: fmt.Sprintf("DA%018d", i), Name: fmt.Sprintf("Customer %03d", i), APIHostname: fmt.Sprintf("api-%08x.duosecurity.com", i)}
+		}
+		lister := &switchLister{all: all}
+		cfg := validConfig()
+		for _, lt := range duoapi.LogTypes {
+			*cfg.Logs.byType(lt) = LogTypeConfig{Enabled: true, PullInterval: time.Hour, Window: time.Hour}
+		}
+		cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: 20 * time.Millisecond}
+		r, err := newDuoLogsReceiver(receivertest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+		require.NoError(b, err)
+		var reading atomic.Int64
+		r.onAccounts = func(ids []string) { reading.Store(int64(len(ids))) }
+		r.newChildren = func(context.Context, component.Host) (childClients, error) {
+			return childClients{
+				list:   lister,
+				client: func(accountRef) (duoAPI, error) { return newFakeDuo(now, 1000), nil },
+				close:  func() {},
+			}, nil
+		}
+		waitFor := func(n int64) {
+			for reading.Load() != n {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		runtime.GC()
+		heap0 := heapInUse()
+		require.NoError(b, r.Start(context.Background(), componenttest.NewNopHost()))
+		waitFor(children)
+		runtime.GC()
+		heap1 := heapInUse()
+		churn := func(rounds int) uint64 {
+			for range rounds {
+				lister.half.Store(false)
+				waitFor(children)
+				lister.half.Store(true)
+				waitFor(children / 2)
+			}
+			runtime.GC()
+			return heapInUse()
+		}
+		heapAfter1 := churn(1)
+		heapAfter20 := churn(19)
+		left := pollerGoroutines() - children/2*len(duoapi.LogTypes)
+
+		b.ReportMetric(float64(int64(heap1)-int64(heap0))/children/1024, "heap_per_child_KB")
+		b.ReportMetric(float64(int64(heap1)-int64(heapAfter1))/(1<<20), "freed_by_removing_half_MB")
+		b.ReportMetric(float64(int64(heapAfter20)-int64(heapAfter1))/(1<<20), "growth_over_19_churns_MB")
+		b.ReportMetric(float64(left), "churn_pollers_left")
+		require.NoError(b, r.Shutdown(context.Background()))
+	}
 }
