@@ -82,6 +82,7 @@ func (r *duoLogsReceiver) newAccountRunner(ref accountRef, api duoAPI, h *health
 			settings: newStreamSettings(r.cfg, lt),
 			logger:   logger.With(zap.String("log_type", string(lt))),
 			cp:       &checkpointer{client: r.storage, key: checkpointKey(ref.host, ref.id, lt)},
+			filters:  ltc.Filters.fingerprint(),
 		})
 	}
 	return a

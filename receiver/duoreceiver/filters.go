@@ -4,6 +4,8 @@
 package duoreceiver
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -88,6 +90,20 @@ func (f *AuthFilters) empty() bool {
 	return true
 }
 
+// fingerprint identifies the filters, "" for none, without keeping their values (user
+// ids, phone numbers) in storage: the order of values within a filter does not count.
+func (f *AuthFilters) fingerprint() string {
+	if f.empty() {
+		return ""
+	}
+	h := sha256.New()
+	for _, l := range f.lists() {
+		vs := slices.Sorted(slices.Values(l.values))
+		fmt.Fprintf(h, "%s=%q\n", l.key, vs)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
 // params are the filters as request parameters, nil when none is set.
 func (f *AuthFilters) params() map[string][]string {
 	var out map[string][]string
@@ -169,7 +185,8 @@ func (cfg *Config) filterParams() map[duoapi.LogType]map[string][]string {
 
 // logFilters says, at every start, that the authentication log is filtered and that the
 // cursor does not depend on the filters: after a change, events the earlier filters left
-// out and that are older than the cursor are not read again.
+// out and that are older than the cursor are not read again. (The poller also warns when
+// a stored cursor was saved under other filters.)
 func (cfg *Config) logFilters(logger *zap.Logger) {
 	f := &cfg.Logs.Authentication.Filters
 	if f.empty() || !cfg.Logs.Authentication.Enabled {

@@ -47,6 +47,8 @@ type poller struct {
 	settings streamSettings
 	logger   *zap.Logger
 	cp       *checkpointer
+	// filters is the fingerprint of this log type's server-side filters ("" for none).
+	filters string
 	// loaded: state holds what the storage had (or a fresh start); until then nothing is
 	// read from Duo.
 	loaded bool
@@ -75,6 +77,12 @@ func (p *poller) load(ctx context.Context) error {
 	p.loaded = true
 	if st != nil {
 		p.state = *st
+		if p.state.filters != p.filters {
+			p.logger.Warn("server-side filters changed since the cursor was saved; the cursor is kept, "+
+				"so events that earlier filters left out and that are older than the cursor are not read again",
+				zap.Time("cursor", p.state.cursor))
+			p.state.filters = p.filters
+		}
 		fields := []zap.Field{zap.Time("cursor", p.state.cursor), zap.Int("seen_ids", len(p.state.seen))}
 		if w := p.state.window; w != nil {
 			fields = append(fields, zap.Time("window_start", w.Start), zap.Time("window_end", w.End))
@@ -84,6 +92,7 @@ func (p *poller) load(ctx context.Context) error {
 		return nil
 	}
 	p.state = initialState(now, p.settings)
+	p.state.filters = p.filters
 	p.logger.Info("no stored cursor; starting from initial_lookback", zap.Time("start", p.state.cursor))
 	p.recordLag(now)
 	if err := p.cp.save(ctx, &p.state); err != nil {
