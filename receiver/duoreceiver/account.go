@@ -95,7 +95,7 @@ func (a *accountRunner) start(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	a.cancel = cancel
 	for _, p := range a.pollers {
-		if err := p.load(ctx); err != nil {
+		if err := p.load(ctx); err != nil && ctx.Err() == nil {
 			_ = p.report(err) // logged and in the status; poll loads again
 		}
 		a.wg.Add(1)

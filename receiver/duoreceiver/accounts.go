@@ -49,6 +49,8 @@ type accountSet struct {
 	// hosts caches each child's api_hostname as first listed: Duo staff say it never
 	// changes (docs/duo-inventory.md §2).
 	hosts map[string]string
+	// listedOnce: the first list is logged even when it starts nothing.
+	listedOnce bool
 	// onApply, when set (tests), is called after every change of the set with the ids
 	// being read.
 	onApply func(ids []string)
@@ -132,18 +134,31 @@ func (s *accountSet) apply(ctx context.Context, refs []accountRef, listed int) {
 	for _, ref := range refs {
 		want[ref.id] = true
 	}
+	renamed := make(map[string]bool)
+	for _, ref := range refs {
+		if run, ok := s.running[ref.id]; ok && run.ref.name != ref.name {
+			renamed[ref.id] = true // restarted below, so that its records carry the new name
+		}
+	}
 	stopped, started := 0, 0
 	for id, run := range s.running {
-		if want[id] {
+		if want[id] && !renamed[id] {
 			continue
 		}
 		run.stop()
 		run.health.forget()
 		delete(s.running, id)
+		if renamed[id] {
+			run.logger.Info("child account was renamed; reading it again under its new name from its cursors")
+			continue
+		}
 		stopped++
 		run.logger.Info("child account is no longer read (left the list or excluded); its cursors are kept")
 	}
 	for _, ref := range refs {
+		if ctx.Err() != nil {
+			return // shutting down
+		}
 		if _, ok := s.running[ref.id]; ok {
 			continue
 		}
@@ -158,7 +173,8 @@ func (s *accountSet) apply(ctx context.Context, refs []accountRef, listed int) {
 		s.running[ref.id] = run
 		started++
 	}
-	if stopped > 0 || started > 0 {
+	if stopped > 0 || started > 0 || !s.listedOnce {
+		s.listedOnce = true
 		s.logger.Info("child accounts updated", zap.Int("listed", listed), zap.Int("read", len(s.running)),
 			zap.Int("left_out", listed-len(refs)), zap.Int("started", started), zap.Int("stopped", stopped))
 	}

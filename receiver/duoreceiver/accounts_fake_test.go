@@ -6,6 +6,7 @@ package duoreceiver
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 )
@@ -73,4 +77,62 @@ func TestFailingChildDoesNotStallOthers(t *testing.T) {
 		}
 	}
 	assert.True(t, named, "the status names the failing child")
+}
+
+type renamingLister struct {
+	mu   sync.Mutex
+	name string
+}
+
+func (l *renamingLister) ListAccounts(context.Context) ([]duoapi.Account, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return []duoapi.Account{{ID: "DA1", Name: l.name, APIHostname: "api-1.duosecurity.com"}}, nil
+}
+
+func (l *renamingLister) rename(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.name = name
+}
+
+// A child renamed in the list is read on from its cursors under its new name.
+func TestChildRenamed(t *testing.T) {
+	cfg := validConfig()
+	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 5 * time.Millisecond, Window: time.Minute}}
+	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: 5 * time.Millisecond}
+	cfg.InitialLookback = time.Hour
+	h := newHarness(t, cfg)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fake := newFakeDuo(now, 10)
+	fake.addSpread(duoapi.Authentication, "old", 5, now.Add(-30*time.Minute), now.Add(-20*time.Minute))
+	lister := &renamingLister{name: "Old Name"}
+	core, logs := observer.New(zapcore.InfoLevel)
+	h.set.Logger = zap.New(core)
+	sink := new(consumertest.LogsSink)
+	r, err := newDuoLogsReceiver(h.set, cfg, sink)
+	require.NoError(t, err)
+	r.now = fake.clock
+	r.newChildren = func(context.Context, component.Host) (childClients, error) {
+		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
+	}
+	require.NoError(t, r.Start(context.Background(), h.host))
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 5 }, 10*time.Second, time.Millisecond)
+
+	lister.rename("New Name")
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("was renamed").Len() == 1 }, 10*time.Second, time.Millisecond)
+	fake.addSpread(duoapi.Authentication, "new", 3, now.Add(time.Minute), now.Add(5*time.Minute))
+	fake.setNow(now.Add(10 * time.Minute))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() >= 8 }, 10*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	names := map[string]int{}
+	for _, ld := range sink.AllLogs() {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			rl := ld.ResourceLogs().At(i)
+			name, _ := rl.Resource().Attributes().Get("duo.account.name")
+			names[name.Str()] += rl.ScopeLogs().At(0).LogRecords().Len()
+		}
+	}
+	assert.Equal(t, map[string]int{"Old Name": 5, "New Name": 3}, names, "nothing read twice, the new events under the new name")
 }
