@@ -46,7 +46,8 @@ type accountRunner struct {
 }
 
 // newAccountRunner builds the runner of one account and its pollers; nothing runs yet.
-func (r *duoLogsReceiver) newAccountRunner(ref accountRef, api duoAPI, h *health) *accountRunner {
+// onRefusal, when set, is called when the account refuses a log type (refusal.go).
+func (r *duoLogsReceiver) newAccountRunner(ref accountRef, api duoAPI, h *health, onRefusal func()) *accountRunner {
 	logger := r.logger
 	if ref.id != "" {
 		logger = logger.With(zap.String("account_id", ref.id))
@@ -58,17 +59,18 @@ func (r *duoLogsReceiver) newAccountRunner(ref accountRef, api duoAPI, h *health
 	res := r.resource
 	res.APIHost, res.AccountID, res.AccountName = ref.host, ref.id, ref.name
 	deps := pollerDeps{
-		api:      api,
-		duoNow:   func() time.Time { return r.now().Add(api.ClockOffset()) },
-		localNow: r.now,
-		next:     r.next,
-		obsrecv:  r.obsrecv,
-		tel:      r.telemetry,
-		health:   h,
-		resource: res,
-		apiHost:  ref.host,
-		storage:  storageName(r.cfg.StorageID),
-		onPoll:   r.onPoll,
+		api:       api,
+		duoNow:    func() time.Time { return r.now().Add(api.ClockOffset()) },
+		localNow:  r.now,
+		next:      r.next,
+		obsrecv:   r.obsrecv,
+		tel:       r.telemetry,
+		health:    h,
+		resource:  res,
+		apiHost:   ref.host,
+		storage:   storageName(r.cfg.StorageID),
+		onPoll:    r.onPoll,
+		onRefusal: onRefusal,
 	}
 	for _, lt := range duoapi.LogTypes {
 		ltc := r.cfg.Logs.byType(lt)

@@ -49,6 +49,8 @@ type accountSet struct {
 	// hosts caches each child's api_hostname as first listed: Duo staff say it never
 	// changes (docs/duo-inventory.md §2).
 	hosts map[string]string
+	// relist asks run to read the list again before the next refresh.
+	relist chan struct{}
 	// listedOnce: the first list is logged even when it starts nothing.
 	listedOnce bool
 	// onApply, when set (tests), is called after every change of the set with the ids
@@ -65,7 +67,20 @@ func newAccountSet(r *duoLogsReceiver, clients childClients) *accountSet {
 		logger:  r.logger,
 		running: map[string]*accountRunner{},
 		hosts:   map[string]string{},
+		relist:  make(chan struct{}, 1),
 		onApply: r.onAccounts,
+	}
+}
+
+// nudge asks for the list to be read again soon. A child refusing a log type may instead
+// have left the parent: what Duo answers for an account_id that is no longer a child is
+// not documented, and 403 40301 is the likely answer. Reading the list then stops its
+// runner rather than leaving it until the next refresh. Safe from any goroutine; nudges
+// coalesce.
+func (s *accountSet) nudge() {
+	select {
+	case s.relist <- struct{}{}:
+	default:
 	}
 }
 
@@ -91,6 +106,7 @@ func (s *accountSet) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		case <-s.relist:
 		}
 	}
 }
@@ -168,7 +184,7 @@ func (s *accountSet) apply(ctx context.Context, refs []accountRef, listed int) {
 				zap.String("account_id", ref.id), zap.Error(err))
 			continue
 		}
-		run := s.r.newAccountRunner(ref, api, s.health.forAccount(ref.label()))
+		run := s.r.newAccountRunner(ref, api, s.health.forAccount(ref.label()), s.nudge)
 		run.start(ctx)
 		s.running[ref.id] = run
 		started++

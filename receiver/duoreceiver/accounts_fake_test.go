@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +67,15 @@ func TestFailingChildDoesNotStallOthers(t *testing.T) {
 
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 25 }, 10*time.Second, 5*time.Millisecond,
 		"the healthy child's events arrive: %d", sink.LogRecordCount())
+	failing := func() bool {
+		for _, ev := range h.host.statuses() {
+			if ev.Status() == componentstatus.StatusRecoverableError {
+				return true
+			}
+		}
+		return false
+	}
+	require.Eventually(t, failing, 10*time.Second, time.Millisecond, "the failing child shows in the status")
 	var named bool
 	for _, ev := range h.host.statuses() {
 		if ev.Status() == componentstatus.StatusRecoverableError {
@@ -135,4 +145,37 @@ func TestChildRenamed(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]int{"Old Name": 5, "New Name": 3}, names, "nothing read twice, the new events under the new name")
+}
+
+type countingLister struct {
+	fakeLister
+	calls atomic.Int32
+}
+
+func (l *countingLister) ListAccounts(ctx context.Context) ([]duoapi.Account, error) {
+	l.calls.Add(1)
+	return l.fakeLister.ListAccounts(ctx)
+}
+
+// A refusal may mean the child has left the parent: the list is read again at once, not
+// at the next refresh an hour later.
+func TestRefusalRereadsList(t *testing.T) {
+	cfg := validConfig()
+	cfg.Logs = LogsConfig{Telephony: LogTypeConfig{Enabled: true, PullInterval: time.Hour, Window: time.Minute}}
+	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: time.Hour}
+	h := newHarness(t, cfg)
+	fake := newFakeDuo(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), 10)
+	fake.fail = func(int) error {
+		return &duoapi.APIError{Status: 403, Code: 40301, Path: duoapi.Path(duoapi.Telephony)}
+	}
+	lister := &countingLister{fakeLister: fakeLister{[]duoapi.Account{{ID: "DA1", Name: "Gone", APIHostname: "api-1.duosecurity.com"}}}}
+	r, err := newDuoLogsReceiver(h.set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	r.now = fake.clock
+	r.newChildren = func(context.Context, component.Host) (childClients, error) {
+		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
+	}
+	require.NoError(t, r.Start(context.Background(), h.host))
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	require.Eventually(t, func() bool { return lister.calls.Load() >= 2 }, 10*time.Second, time.Millisecond)
 }

@@ -255,10 +255,14 @@ func TestSimAccounts(t *testing.T) {
 	assert.NotContains(t, got, excludedByName.AccountID)
 	assert.NotContains(t, got, "", "nothing from the parent")
 
-	warnings := logs.FilterMessageSnippet("does not serve this log type").All()
+	// (The removed child may have been asked between leaving the list and the next read of
+	// it, and refused: those warnings are its own.)
+	warnings := logs.FilterMessageSnippet("does not serve this log type").FilterField(zap.String("account_id", refusing.AccountID)).All()
 	require.Len(t, warnings, 1, "one warning for the refused log type")
-	assert.Equal(t, refusing.AccountID, warnings[0].ContextMap()["account_id"])
 	assert.Equal(t, "telephony", warnings[0].ContextMap()["log_type"])
+	for _, w := range logs.FilterMessageSnippet("does not serve this log type").All() {
+		assert.Contains(t, []any{refusing.AccountID, removed.AccountID}, w.ContextMap()["account_id"])
+	}
 
 	require.NoError(t, r.Shutdown(context.Background()))
 	assert.Zero(t, pollerGoroutines())

@@ -35,6 +35,8 @@ type pollerDeps struct {
 	storage string
 	// onPoll, when set (tests), is called after every completed poll.
 	onPoll func(duoapi.LogType, error)
+	// onRefusal, when set, is told that the account refused a log type.
+	onRefusal func()
 }
 
 // poller pulls one log stream on its own interval: the I/O around the arithmetic of
@@ -148,6 +150,9 @@ func (p *poller) report(err error) error {
 		p.deps.health.succeeded(p.lt)
 	case p.deps.resource.AccountID != "" && isRefusal(err):
 		p.off.refused(p.deps.localNow(), p.logger, err)
+		if p.deps.onRefusal != nil {
+			p.deps.onRefusal()
+		}
 		p.deps.health.succeeded(p.lt) // the child does not serve it: not a failure
 		return nil
 	case errors.Is(err, errConsume):

@@ -172,7 +172,7 @@ func (r *duoLogsReceiver) Start(ctx context.Context, host component.Host) error 
 		r.checkAccount(runCtx, api)
 	}()
 
-	r.single = r.newAccountRunner(accountRef{id: r.cfg.AccountID, host: r.cfg.host()}, api, r.health)
+	r.single = r.newAccountRunner(accountRef{id: r.cfg.AccountID, host: r.cfg.host()}, api, r.health, nil)
 	r.single.start(runCtx)
 	return nil
 }

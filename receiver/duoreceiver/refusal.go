@@ -44,7 +44,8 @@ func (r *refusal) refused(now time.Time, logger *zap.Logger, err error) {
 		return
 	}
 	r.warned = true
-	logger.Warn("child account does not serve this log type; turned off for this account, asking again in a day; its other log types go on",
+	logger.Warn("child account does not serve this log type (or is no longer a child of this parent: the child list is read again); "+
+		"turned off for this account, asking again in a day; its other log types go on",
 		zap.Time("retry_at", r.until), zap.Error(err))
 }
 
