@@ -144,8 +144,9 @@ func userAgent(info component.BuildInfo) string {
 }
 
 // Start builds the API client and the storage client, loads every cursor, starts the
-// pollers and the account check. API trouble never fails Start: the pollers report it and
-// keep trying.
+// pollers and the account check; with accounts settings it starts the set of child
+// accounts instead, each child with its own runner. API trouble never fails Start: the
+// pollers report it and keep trying.
 func (r *duoLogsReceiver) Start(ctx context.Context, host component.Host) error {
 	r.cfg.warn(r.logger)
 	r.health = newHealth(host)
