@@ -71,6 +71,8 @@ type Config struct {
 	SecretKey configopaque.String `mapstructure:"secret_key"`
 	// AccountID, when set, reads a child account through the Accounts API (API.md 3.9).
 	AccountID string `mapstructure:"account_id"`
+	// Accounts reads many child accounts of a parent through the Accounts API.
+	Accounts AccountsConfig `mapstructure:"accounts"`
 	// StorageID names the storage extension that keeps the cursors. Nil keeps them in memory.
 	StorageID *component.ID `mapstructure:"storage"`
 	// Logs configures each log stream.
@@ -114,6 +116,8 @@ type LogTypeConfig struct {
 	// Window is how much history every pull re-reads, so that events Duo surfaces late are
 	// still caught; already delivered events are dropped. Keep it above pull_interval.
 	Window time.Duration `mapstructure:"window"`
+	// Filters are Duo's server-side filters; only logs.authentication takes them.
+	Filters AuthFilters `mapstructure:"filters"`
 }
 
 // Unmarshal decodes the configuration. Config needs its own: otherwise the Unmarshal of the
@@ -239,6 +243,8 @@ func (cfg *Config) Validate() error {
 	if enabled == 0 && !cfg.Inventory.anyEnabled() {
 		errs = append(errs, errNothingEnabled)
 	}
+	errs = append(errs, cfg.validateFilters()...)
+	errs = append(errs, cfg.Accounts.validate(cfg.AccountID)...)
 	return errors.Join(errs...)
 }
 
@@ -323,6 +329,7 @@ func (cfg *Config) warn(logger *zap.Logger) {
 	if !simulator {
 		cfg.Inventory.warn(logger)
 	}
+	cfg.logFilters(logger)
 	if cfg.TLS.InsecureSkipVerify {
 		logger.Warn("tls insecure_skip_verify is set: the Duo server certificate is not verified; use it only for tests")
 	}

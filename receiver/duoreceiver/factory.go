@@ -65,6 +65,7 @@ func createDefaultConfig() component.Config {
 		Delay:         defaultDelay,
 		RateLimit:     defaultRateLimit,
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		Accounts:      AccountsConfig{RefreshInterval: defaultRefreshInterval},
 		Inventory:     defaultInventory(),
 
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),

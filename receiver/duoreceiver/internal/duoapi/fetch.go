@@ -215,6 +215,9 @@ func (c *Client) fetchList(ctx context.Context, ep *Endpoint, fn func(Page) erro
 func (c *Client) getPage(ctx context.Context, ep *Endpoint, params map[string][]string) (pageData, error) {
 	var pd pageData
 	lt := ep.key()
+	for k, vs := range c.params[lt] {
+		params[k] = vs
+	}
 	err := c.get(ctx, call{lt: lt, path: ep.Path, params: params, decode: func(body []byte) error {
 		var err error
 		pd, err = decodePage(ep, body)
