@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,13 +54,7 @@ type invRig struct {
 func newInvRig(t *testing.T, pop duosim.Population, faults duosim.InventoryFaults) *invRig {
 	t.Helper()
 	sim := duosim.New(duosim.Config{Seed: 7, Population: &pop, InventoryFaults: faults})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	cfg := createDefaultConfig().(*Config)
-	cfg.Endpoint = srv.URL
-	cfg.APIHostname = duosim.DefaultHost
-	cfg.IntegrationKey = duosim.DefaultIntegrationKey
-	cfg.SecretKey = duosim.DefaultSecretKey
+	cfg, _ := simConfig(t, sim)
 	cfg.BackOffConfig.InitialInterval = 5 * time.Millisecond
 	cfg.BackOffConfig.MaxInterval = 20 * time.Millisecond
 	cfg.BackOffConfig.MaxElapsedTime = 300 * time.Millisecond

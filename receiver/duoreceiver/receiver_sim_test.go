@@ -120,17 +120,24 @@ type simRig struct {
 	host *storagetest.StorageHost
 }
 
-func newSimRig(t *testing.T) *simRig {
+// simConfig serves sim until the test ends and returns the default configuration pointed
+// at it with the simulator's credentials.
+func simConfig(t *testing.T, sim *duosim.Sim) (*Config, *httptest.Server) {
 	t.Helper()
-	sim := duosim.New(duosim.Config{Seed: 42, Delay: time.Second})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-
 	cfg := createDefaultConfig().(*Config)
 	cfg.Endpoint = srv.URL
 	cfg.APIHostname = duosim.DefaultHost
 	cfg.IntegrationKey = duosim.DefaultIntegrationKey
 	cfg.SecretKey = duosim.DefaultSecretKey
+	return cfg, srv
+}
+
+func newSimRig(t *testing.T) *simRig {
+	t.Helper()
+	sim := duosim.New(duosim.Config{Seed: 42, Delay: time.Second})
+	cfg, srv := simConfig(t, sim)
 	cfg.Delay = time.Second
 	cfg.InitialLookback = 3 * time.Hour
 	cfg.RateLimit = 0
