@@ -6,6 +6,7 @@ package duosim
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -126,13 +127,8 @@ func rows[K comparable](m map[K]int, attrs func(K) map[string]string) []countRow
 }
 
 func keyString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	s := ""
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		s += k + "=" + m[k] + ";"
 	}
 	return s

@@ -13,12 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -373,13 +374,8 @@ func nextOffset(body []byte) (string, error) {
 // (date, method, host, path, sorted percent-encoded parameters; docs/duo-api.md §2.1) under
 // HMAC-SHA512.
 func signedGet(ctx context.Context, sim *SimServer, path string, params map[string]string) (*http.Request, error) {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var q strings.Builder
-	for i, k := range keys {
+	for i, k := range slices.Sorted(maps.Keys(params)) {
 		if i > 0 {
 			q.WriteByte('&')
 		}
