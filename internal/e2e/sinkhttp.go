@@ -4,11 +4,11 @@
 package e2e
 
 import (
-	"compress/gzip"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/otelcol-duo/otelcol-duo/internal/otlpsink"
 )
 
 // What the test sinks share: how they are served, and how they take an OTLP/HTTP logs
@@ -26,7 +26,8 @@ func serve(tb testing.TB, h http.Handler) *httptest.Server {
 }
 
 // exportBody returns the protobuf of an OTLP/HTTP logs export: POST /v1/logs,
-// application/x-protobuf, plain or gzip. Anything else it answers itself, and ok is false.
+// application/x-protobuf, read as the durable sink reads it (plain or gzip, 64 MiB at
+// most). Anything else it answers itself, and ok is false.
 func exportBody(w http.ResponseWriter, r *http.Request) (b []byte, ok bool) {
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" {
 		http.Error(w, "only POST /v1/logs", http.StatusNotFound)
@@ -36,24 +37,9 @@ func exportBody(w http.ResponseWriter, r *http.Request) (b []byte, ok bool) {
 		http.Error(w, "only application/x-protobuf, got "+ct, http.StatusUnsupportedMediaType)
 		return nil, false
 	}
-	var body io.Reader = r.Body
-	switch enc := r.Header.Get("Content-Encoding"); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return nil, false
-		}
-		defer zr.Close()
-		body = zr
-	default:
-		http.Error(w, "unsupported Content-Encoding "+enc, http.StatusUnsupportedMediaType)
-		return nil, false
-	}
-	b, err := io.ReadAll(body)
+	b, status, err := otlpsink.ReadBody(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, err.Error(), status)
 		return nil, false
 	}
 	return b, true
