@@ -6,7 +6,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha512"
@@ -14,13 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,44 +198,16 @@ type CountingSink struct {
 func StartCountingSink(tb testing.TB) *CountingSink {
 	tb.Helper()
 	s := &CountingSink{}
-	s.Server = httptest.NewServer(s)
+	s.Server = serve(tb, s)
 	s.URL = s.Server.URL
-	tb.Cleanup(func() {
-		s.Server.CloseClientConnections()
-		s.Server.Close()
-	})
 	return s
 }
 
 // ServeHTTP accepts POST /v1/logs with a protobuf ExportLogsServiceRequest, plain or
 // gzip-compressed, and answers an empty ExportLogsServiceResponse.
 func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" {
-		http.Error(w, "only POST /v1/logs", http.StatusNotFound)
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-protobuf" {
-		http.Error(w, "only application/x-protobuf, got "+ct, http.StatusUnsupportedMediaType)
-		return
-	}
-	var body io.Reader = r.Body
-	switch enc := r.Header.Get("Content-Encoding"); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	default:
-		http.Error(w, "unsupported Content-Encoding "+enc, http.StatusUnsupportedMediaType)
-		return
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	b, ok := exportBody(w, r)
+	if !ok {
 		return
 	}
 	n, err := CountLogRecords(b)
@@ -251,8 +222,7 @@ func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.last = time.Now()
 	}
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.WriteHeader(http.StatusOK)
+	acceptExport(w)
 }
 
 // Counts returns the records and requests received so far and when the record count
@@ -404,13 +374,8 @@ func nextOffset(body []byte) (string, error) {
 // (date, method, host, path, sorted percent-encoded parameters; docs/duo-api.md §2.1) under
 // HMAC-SHA512.
 func signedGet(ctx context.Context, sim *SimServer, path string, params map[string]string) (*http.Request, error) {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var q strings.Builder
-	for i, k := range keys {
+	for i, k := range slices.Sorted(maps.Keys(params)) {
 		if i > 0 {
 			q.WriteByte('&')
 		}

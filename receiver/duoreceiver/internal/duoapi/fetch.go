@@ -53,7 +53,7 @@ func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn fun
 	if w.From != nil {
 		offset = w.From.Offset
 	}
-	for {
+	return c.followOffsets(ctx, ep, offset, func(offset string) map[string][]string {
 		params := map[string][]string{
 			"mintime": {strconv.FormatInt(unixIn(w.Start, ep.Unit), 10)},
 			"maxtime": {strconv.FormatInt(unixIn(w.End, ep.Unit), 10)},
@@ -65,7 +65,17 @@ func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn fun
 		if offset != "" {
 			params[ep.Paging.offsetParam()] = []string{offset}
 		}
-		pd, err := c.getPage(ctx, ep, params)
+		return params
+	}, fn)
+}
+
+// followOffsets requests pages of ep from offset on, sending back each page's
+// next_offset (params builds a request's parameters from the offset to send) until a page
+// has none, calling fn once per page in order; the last call has page.Next == nil. A
+// next_offset equal to the one just sent is errNoProgress: following it would loop.
+func (c *Client) followOffsets(ctx context.Context, ep *Endpoint, offset string, params func(offset string) map[string][]string, fn func(Page) error) error {
+	for {
+		pd, err := c.getPage(ctx, ep, params(offset))
 		if err != nil {
 			return err
 		}
@@ -189,26 +199,12 @@ func idSet(ids []string) map[string]struct{} {
 // fetchList reads an object list (PagingList) from its start, page by page, calling fn
 // once per page in order; the last call has page.Next == nil.
 func (c *Client) fetchList(ctx context.Context, ep *Endpoint, fn func(Page) error) error {
-	offset := "0"
-	for {
-		pd, err := c.getPage(ctx, ep, map[string][]string{
+	return c.followOffsets(ctx, ep, "0", func(offset string) map[string][]string {
+		return map[string][]string{
 			"offset": {offset},
 			"limit":  {strconv.Itoa(ep.Limit)},
-		})
-		if err != nil {
-			return err
 		}
-		if pd.next == "" {
-			return fn(Page{Records: pd.records})
-		}
-		if pd.next == offset {
-			return fmt.Errorf("%w: GET %s returned next_offset %q again", errNoProgress, ep.Path, offset)
-		}
-		if err := fn(Page{Records: pd.records, Next: &Position{Offset: pd.next}}); err != nil {
-			return err
-		}
-		offset = pd.next
-	}
+	}, fn)
 }
 
 // getPage requests and decodes one page of ep.

@@ -216,9 +216,7 @@ func TestFetchCursorResumesFromPosition(t *testing.T) {
 var errStop = fmt.Errorf("stop")
 
 func TestFetchCursorStopsWhenCursorDoesNotAdvance(t *testing.T) {
-	c := newTestClient(t, signed(t, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, 200, `{"stat":"OK","response":{"items":[],"metadata":{"next_offset":"1,a"}}}`)
-	}), func(c *Config) { c.Now = fixedNow })
+	c := newTestClient(t, signed(t, answer(200, `{"stat":"OK","response":{"items":[],"metadata":{"next_offset":"1,a"}}}`)), func(c *Config) { c.Now = fixedNow })
 	var calls int
 	err := c.Fetch(t.Context(), Activity, Window{Start: testNow.Add(-time.Hour), End: testNow}, func(Page) error {
 		calls++
