@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -161,19 +160,10 @@ func (l *LogsConfig) byType(lt duoapi.LogType) *LogTypeConfig {
 }
 
 // logsConfigField is the index in LogsConfig of each log type's field, the one whose key
-// (logs.<type>) is the log type's name: the yaml keys and duoapi's log types are tied here
-// once, not by a list per site. A log type without a field, or a field that is no log
-// type, stops every test and binary.
+// (logs.<type>) is the log type's name. A log type without a field, or a field that is no
+// log type, stops every test and binary.
 var logsConfigField = func() map[duoapi.LogType]int {
-	t := reflect.TypeFor[LogsConfig]()
-	idx := make(map[duoapi.LogType]int, t.NumField())
-	for i := range t.NumField() {
-		lt := duoapi.LogType(t.Field(i).Tag.Get("mapstructure"))
-		if !slices.Contains(duoapi.LogTypes, lt) {
-			panic(fmt.Sprintf("duoreceiver: LogsConfig.%s has key %q, which is no duoapi log type", t.Field(i).Name, lt))
-		}
-		idx[lt] = i
-	}
+	idx := fieldIndex(reflect.TypeFor[LogsConfig](), duoapi.LogTypes, "duoapi log type")
 	for _, lt := range duoapi.LogTypes {
 		if _, ok := idx[lt]; !ok {
 			panic(fmt.Sprintf("duoreceiver: LogsConfig has no field with key %q", lt))
