@@ -25,13 +25,13 @@ import (
 )
 
 const (
-	// maxLookback is how far back Duo's v2 log endpoints serve events (API.md 1.6).
+	// maxLookback is how far back Duo's v2 log endpoints serve events (docs/duo-api.md §1.6).
 	maxLookback = 180 * 24 * time.Hour
 	// retentionSafety is the oldest mintime the receiver asks for: a little inside
 	// maxLookback, because a mintime right at the edge is refused with 400 40002 "mintime
-	// must be within the past 180 days" (API.md 1.6, pitfall 6.4; a Duo engineer advises 179 days).
+	// must be within the past 180 days" (docs/duo-api.md §1.6, §6.4; a Duo engineer advises 179 days).
 	retentionSafety = maxLookback - time.Hour
-	// minRecommendedInterval: Duo asks for log requests no more than once a minute (API.md 1.6).
+	// minRecommendedInterval: Duo asks for log requests no more than once a minute (docs/duo-api.md §1.6).
 	minRecommendedInterval = time.Minute
 	// secretKeyLength is the length of every Duo secret key.
 	secretKeyLength = 40
@@ -68,7 +68,7 @@ type Config struct {
 	IntegrationKey string `mapstructure:"integration_key"`
 	// SecretKey is the Admin API application's secret key (skey). Never logged.
 	SecretKey configopaque.String `mapstructure:"secret_key"`
-	// AccountID, when set, reads a child account through the Accounts API (API.md 3.9).
+	// AccountID, when set, reads a child account through the Accounts API (docs/duo-api.md §3.9).
 	AccountID string `mapstructure:"account_id"`
 	// Accounts reads many child accounts of a parent through the Accounts API.
 	Accounts AccountsConfig `mapstructure:"accounts"`
@@ -76,7 +76,7 @@ type Config struct {
 	StorageID *component.ID `mapstructure:"storage"`
 	// Logs configures each log stream.
 	Logs LogsConfig `mapstructure:"logs"`
-	// Delay is how far behind now a pull stops: Duo's availability delay (API.md 1.6).
+	// Delay is how far behind now a pull stops: Duo's availability delay (docs/duo-api.md §1.6).
 	Delay time.Duration `mapstructure:"delay"`
 	// InitialLookback is how far back the first pull of a log type reads when there is no
 	// stored cursor. 0 means the log type's window.
@@ -188,7 +188,7 @@ func (cfg *Config) baseURL() string {
 	return "https://" + cfg.host()
 }
 
-// host is api_hostname as it is signed (API.md 2.1: line 3 is lower-cased).
+// host is api_hostname as it is signed (docs/duo-api.md §2.1: line 3 is lower-cased).
 func (cfg *Config) host() string {
 	return strings.ToLower(cfg.APIHostname)
 }

@@ -29,7 +29,7 @@ type Observer interface {
 	// a 429.
 	RateLimitWait(lt LogType, wait time.Duration)
 	// SkippedSecond reports a v1 second stepped over because one page of 1000 rows was all
-	// in it: events past the first 1000 of that second cannot be read (API.md 4.2).
+	// in it: events past the first 1000 of that second cannot be read (docs/duo-api.md §4.2).
 	SkippedSecond(lt LogType, second int64)
 	// SkippedRecords reports list elements of a page that were not JSON objects and so
 	// were left out (a record Duo sent that nothing can be made of).
@@ -47,7 +47,7 @@ type Config struct {
 	IntegrationKey string
 	SecretKey      string
 	// AccountID, when set, is sent and signed as account_id on every request (Accounts API
-	// child account, API.md 3.9).
+	// child account, docs/duo-api.md §3.9).
 	AccountID string
 	// Params are extra parameters sent and signed on every request of a log type: Duo's
 	// server-side filters (docs/duo-inventory.md §3.1). A list is sent as a repeated key.
@@ -83,7 +83,7 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// maxBody bounds one answer; a full page of 1000 authentication records is a few MB.
 	maxBody = 64 << 20
-	// retention is how far back Duo serves logs (API.md 1.6).
+	// retention is how far back Duo serves logs (docs/duo-api.md §1.6).
 	retention = 180 * 24 * time.Hour
 	// skewThreshold: a response Date further than this from our corrected clock moves the
 	// correction. Date has one-second resolution, so smaller differences are noise.
@@ -329,7 +329,7 @@ func (c *Client) scrub(err error) error {
 	return errors.New(redact(err.Error(), c.skey))
 }
 
-// Summary reads GET /admin/v1/info/summary (API.md 3.7): counts such as user_count and
+// Summary reads GET /admin/v1/info/summary (docs/duo-api.md §3.7): counts such as user_count and
 // telephony_credits_remaining.
 func (c *Client) Summary(ctx context.Context) (map[string]int64, error) {
 	const path = "/admin/v1/info/summary"

@@ -45,7 +45,7 @@ func (c *Client) Fetch(ctx context.Context, lt LogType, w Window, fn func(Page) 
 	return fmt.Errorf("duo api: %s is not a log stream", string(lt))
 }
 
-// fetchCursor pages a v2 log endpoint or Trust Monitor (API.md 4.1, 4.3): mintime and
+// fetchCursor pages a v2 log endpoint or Trust Monitor (docs/duo-api.md §4.1, §4.3): mintime and
 // maxtime in ms stay fixed while the cursor from metadata.next_offset is sent back
 // (next_offset on v2, offset on Trust Monitor) until none comes.
 func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn func(Page) error) error {
@@ -92,7 +92,7 @@ func (c *Client) followOffsets(ctx context.Context, ep *Endpoint, offset string,
 	}
 }
 
-// fetchV1 pages a v1 log endpoint (API.md 4.2). Each answer holds the earliest 1000 rows at
+// fetchV1 pages a v1 log endpoint (docs/duo-api.md §4.2). Each answer holds the earliest 1000 rows at
 // or after mintime (seconds). The next mintime is the newest timestamp of the page, never
 // +1, so rows of that second past the cut are not lost; the rows of that second already
 // handed out are dropped from the re-query by id. A full page all in one second cannot be

@@ -89,7 +89,7 @@ func (s *cursorServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.lt == TrustMonitor {
 			start, _ = strconv.Atoi(off)
 		} else {
-			// "<ms>,<id>" of the last record returned (API.md 3.1, 3.3): continue after it.
+			// "<ms>,<id>" of the last record returned (docs/duo-api.md §3.1, §3.3): continue after it.
 			_, id, ok := strings.Cut(off, ",")
 			require.True(s.t, ok, "offset %q", off)
 			start = slices.IndexFunc(in, func(r fakeRec) bool { return r.id == id }) + 1

@@ -151,7 +151,7 @@ func TestAppendRawBody(t *testing.T) {
 	assert.Equal(t, 2, lrs.Len())
 }
 
-// TestAppendAwkward covers the field shapes of API.md §3 and §6 item 12 one at a time:
+// TestAppendAwkward covers the field shapes of docs/duo-api.md §3 and §6.12 one at a time:
 // each case states the exact attribute set, severity and (where it matters) body values.
 func TestAppendAwkward(t *testing.T) {
 	tests := []struct {
