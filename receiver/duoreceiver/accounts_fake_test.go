@@ -106,13 +106,26 @@ func (l *renamingLister) rename(name string) {
 	l.name = name
 }
 
-// A child renamed in the list is read on from its cursors under its new name.
+// A child renamed in the list is read on from its cursors under its new name, whether
+// the cursors are in a storage extension or only in memory.
 func TestChildRenamed(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		storage bool
+	}{{"storage extension", true}, {"in memory", false}} {
+		t.Run(tt.name, func(t *testing.T) { testChildRenamed(t, tt.storage) })
+	}
+}
+
+func testChildRenamed(t *testing.T, withStorage bool) {
 	cfg := validConfig()
 	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 5 * time.Millisecond, Window: time.Minute}}
 	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: 5 * time.Millisecond}
 	cfg.InitialLookback = time.Hour
 	h := newHarness(t, cfg)
+	if !withStorage {
+		cfg.StorageID = nil
+	}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	fake := newFakeDuo(now, 10)
 	fake.addSpread(duoapi.Authentication, "old", 5, now.Add(-30*time.Minute), now.Add(-20*time.Minute))
