@@ -65,6 +65,16 @@ func (e *APIError) effectiveStatus() int {
 	return e.Status
 }
 
+// StatusOf is the HTTP status Duo meant by err (effectiveStatus): for a 200 carrying stat
+// FAIL, the one its code encodes. 0 when err is not Duo's answer.
+func StatusOf(err error) int {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return 0
+	}
+	return apiErr.effectiveStatus()
+}
+
 // decodeError is a body that could not be decoded: truncated, not JSON, or not the
 // envelope Duo sends. Retrying may help (a connection cut mid-body).
 type decodeError struct {
