@@ -25,8 +25,8 @@ const (
 )
 
 // checkpointKey names the cursor of one log stream of one Duo account. Only what decides
-// which events the stream holds is in it (API host, child account, log type): intervals,
-// windows and rate limits can change without losing the cursor.
+// which events the stream holds is in it (the configured api_hostname, child account, log
+// type): intervals, windows and rate limits can change without losing the cursor.
 func checkpointKey(host, accountID string, lt duoapi.LogType) string {
 	if accountID == "" {
 		accountID = "-"
