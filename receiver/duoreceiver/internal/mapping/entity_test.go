@@ -100,6 +100,18 @@ func TestEntityHasNoSecrets(t *testing.T) {
 	_, hasCodes := body.Get("codes")
 	_, hasCode := body.Get("bypass_code")
 	assert.False(t, hasCodes || hasCode)
+
+	// A secret nested in an object or a list (an SSO application's OIDC client secret, a
+	// secret_key repeated under another member) is removed as well as a top-level one.
+	_, lrs = NewLogs(testResource)
+	require.NoError(t, AppendEntity(lrs, duoapi.Integrations, duoapi.Record{ID: "DI1", Raw: []byte(
+		`{"integration_key":"DI1","secret_key":"SIMLEAKEDSECRET1","sso":{"oidc":{"client_id":"c","client_secret":"SIMLEAKEDSECRET2"}},` +
+			`"keys":[{"secret_key":"SIMLEAKEDSECRET3","name":"k"}]}`)}, testSnapshot, testObserved))
+	out, err := json.Marshal(lrs.At(0).Body().AsRaw())
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "SIMLEAKEDSECRET")
+	assert.Contains(t, string(out), `"client_id":"c"`, "only the secret members go")
+	assert.Contains(t, string(out), `"name":"k"`, "only the secret members go")
 }
 
 func TestEntityUserAttributes(t *testing.T) {
