@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -225,8 +227,8 @@ func integrationAttributes(attrs, body pcommon.Map) {
 	copyStr(attrs, "duo.integration.type", body, "type")
 }
 
-// putUnixTime sets attr to m[key], a Unix time in seconds, as an RFC 3339 string; nothing
-// when it is null or not a number.
+// putUnixTime sets attr to m[key], a Unix time in seconds (a number or a numeric string),
+// as an RFC 3339 string; nothing when it is null or not a number.
 func putUnixTime(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
 	v, ok := m.Get(key)
 	if !ok {
@@ -238,6 +240,14 @@ func putUnixTime(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
 		sec = v.Int()
 	case pcommon.ValueTypeDouble:
 		sec = int64(v.Double())
+	case pcommon.ValueTypeStr:
+		// Duo sends some times as numeric strings (docs/duo-api.md §1.5); the posture
+		// counts read them, so the record does too.
+		f, err := strconv.ParseFloat(v.Str(), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return
+		}
+		sec = int64(f)
 	default:
 		return
 	}
