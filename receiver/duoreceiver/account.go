@@ -85,8 +85,10 @@ func (r *duoLogsReceiver) newAccountRunner(ref accountRef, api duoAPI, h *health
 			interval: ltc.PullInterval,
 			settings: newStreamSettings(r.cfg, lt),
 			logger:   logger.With(zap.String("log_type", string(lt))),
-			cp:       &checkpointer{client: r.storage, key: checkpointKey(ref.host, ref.id, lt)},
-			filters:  ltc.Filters.fingerprint(),
+			// Keyed by the configured api_hostname, not the child's: the account_id names the
+			// child, so account_id, accounts.ids and accounts.discover share its cursors.
+			cp:      &checkpointer{client: r.storage, key: checkpointKey(r.cfg.host(), ref.id, lt)},
+			filters: ltc.Filters.fingerprint(),
 		})
 	}
 	a.inventory = r.newSnapshotter(api, h, res, logger)

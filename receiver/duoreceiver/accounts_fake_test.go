@@ -106,13 +106,26 @@ func (l *renamingLister) rename(name string) {
 	l.name = name
 }
 
-// A child renamed in the list is read on from its cursors under its new name.
+// A child renamed in the list is read on from its cursors under its new name, whether
+// the cursors are in a storage extension or only in memory.
 func TestChildRenamed(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		storage bool
+	}{{"storage extension", true}, {"in memory", false}} {
+		t.Run(tt.name, func(t *testing.T) { testChildRenamed(t, tt.storage) })
+	}
+}
+
+func testChildRenamed(t *testing.T, withStorage bool) {
 	cfg := validConfig()
 	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 5 * time.Millisecond, Window: time.Minute}}
 	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: 5 * time.Millisecond}
 	cfg.InitialLookback = time.Hour
 	h := newHarness(t, cfg)
+	if !withStorage {
+		cfg.StorageID = nil
+	}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	fake := newFakeDuo(now, 10)
 	fake.addSpread(duoapi.Authentication, "old", 5, now.Add(-30*time.Minute), now.Add(-20*time.Minute))
@@ -178,4 +191,39 @@ func TestRefusalRereadsList(t *testing.T) {
 	require.NoError(t, r.Start(context.Background(), h.host))
 	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
 	require.Eventually(t, func() bool { return lister.calls.Load() >= 2 }, 10*time.Second, time.Millisecond)
+}
+
+// A child's cursor is the same whichever way the child is named, so that moving from
+// account_id to accounts.ids or accounts.discover resumes instead of starting over from
+// initial_lookback (which, after a pause, would skip what the pause left unread).
+func TestChildCursorSurvivesDiscover(t *testing.T) {
+	cfg := validConfig()
+	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 5 * time.Millisecond, Window: time.Minute}}
+	cfg.InitialLookback = time.Hour
+	h := newHarness(t, cfg)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cfg.AccountID = "DA1"
+	h.put(duoapi.Authentication, []byte(`{"version":1,"cursor":"`+now.Add(-15*time.Minute).Format(time.RFC3339Nano)+`"}`))
+	cfg.AccountID = ""
+	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: time.Hour}
+
+	fake := newFakeDuo(now, 10)
+	fake.addSpread(duoapi.Authentication, "before", 5, now.Add(-30*time.Minute), now.Add(-20*time.Minute))
+	fake.addSpread(duoapi.Authentication, "after", 3, now.Add(-10*time.Minute), now.Add(-5*time.Minute))
+	sink := new(consumertest.LogsSink)
+	r, err := newDuoLogsReceiver(h.set, cfg, sink)
+	require.NoError(t, err)
+	r.now = fake.clock
+	r.newChildren = func(context.Context, component.Host) (childClients, error) {
+		return childClients{
+			list:   fakeLister{[]duoapi.Account{{ID: "DA1", Name: "One", APIHostname: "api-child1.duosecurity.com"}}},
+			client: func(accountRef) (duoAPI, error) { return fake, nil },
+			close:  func() {},
+		}, nil
+	}
+	require.NoError(t, r.Start(context.Background(), h.host))
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() >= 3 }, 10*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, 3, sink.LogRecordCount(), "only the events after the stored cursor")
 }

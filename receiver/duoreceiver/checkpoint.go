@@ -25,8 +25,8 @@ const (
 )
 
 // checkpointKey names the cursor of one log stream of one Duo account. Only what decides
-// which events the stream holds is in it (API host, child account, log type): intervals,
-// windows and rate limits can change without losing the cursor.
+// which events the stream holds is in it (the configured api_hostname, child account, log
+// type): intervals, windows and rate limits can change without losing the cursor.
 func checkpointKey(host, accountID string, lt duoapi.LogType) string {
 	if accountID == "" {
 		accountID = "-"
@@ -124,11 +124,11 @@ func (c *checkpointer) save(ctx context.Context, st *streamState) error {
 	return nil
 }
 
-// getStorageClient returns the client of the configured storage extension, or a no-op
-// client (cursors in memory only) when storage is not set.
+// getStorageClient returns the client of the configured storage extension, or one that
+// keeps the cursors in memory for the receiver's life when storage is not set.
 func getStorageClient(ctx context.Context, host component.Host, storageID *component.ID, receiverID component.ID) (storage.Client, error) {
 	if storageID == nil {
-		return storage.NewNopClient(), nil
+		return newMemoryStorage(), nil
 	}
 	ext, found := host.GetExtensions()[*storageID]
 	if !found {

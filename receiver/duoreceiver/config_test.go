@@ -371,6 +371,14 @@ func TestUnknownKeys(t *testing.T) {
 		{name: "http setting typo", extra: map[string]any{"timeoutt": "5s"}, wantErr: "timeoutt"},
 		{name: "tls setting typo", extra: map[string]any{"tls": map[string]any{"insecure_skip_verifyy": true}}, wantErr: "insecure_skip_verifyy"},
 		{name: "retry setting typo", extra: map[string]any{"retry_on_failure": map[string]any{"max_intervall": "1m"}}, wantErr: "max_intervall"},
+		{name: "accounts typo", extra: map[string]any{"accounts": map[string]any{"discoverr": true}}, wantErr: "discoverr"},
+		{name: "inventory typo", extra: map[string]any{"inventory": map[string]any{"intervall": "1h"}}, wantErr: "intervall"},
+		{name: "inventory resource typo", extra: map[string]any{"inventory": map[string]any{"resources": map[string]any{"userz": map[string]any{"enabled": true}}}}, wantErr: "userz"},
+		{name: "inventory resource setting typo", extra: map[string]any{"inventory": map[string]any{"resources": map[string]any{"users": map[string]any{"enabeld": true}}}}, wantErr: "enabeld"},
+		{name: "filters typo", extra: map[string]any{"logs": map[string]any{"authentication": map[string]any{"filters": map[string]any{"userz": []string{"x"}}}}}, wantErr: "userz"},
+		{name: "metric typo", extra: map[string]any{"metrics": map[string]any{"duo.userz": map[string]any{"enabled": true}}}, wantErr: "duo.userz"},
+		{name: "metric setting typo", extra: map[string]any{"metrics": map[string]any{"duo.users": map[string]any{"enabeld": true}}}, wantErr: "enabeld"},
+		{name: "resource attribute typo", extra: map[string]any{"resource_attributes": map[string]any{"duo.account.idd": map[string]any{"enabled": true}}}, wantErr: "duo.account.idd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -285,9 +285,19 @@ func (r *duoLogsReceiver) newSnapshotter(api duoAPI, h *health, res mapping.Reso
 	return s
 }
 
-// warnInventory logs, once at start, inventory settings that cannot take effect.
+// warnInventory logs, once at start, inventory settings that cannot take effect, and a
+// receiver that reads nothing: Validate passes a configuration without log types when the
+// inventory is on, but in a logs pipeline alone and without entity_logs nothing takes it.
 func (r *duoLogsReceiver) warnInventory() {
 	if r.cfg.Inventory.EntityLogs && r.next == nil {
 		r.logger.Warn("inventory.entity_logs is set but the receiver is in no logs pipeline; no entity logs are sent")
+	}
+	anyLogType := false
+	for _, lt := range duoapi.LogTypes {
+		anyLogType = anyLogType || r.cfg.Logs.byType(lt).Enabled
+	}
+	if r.next != nil && r.nextMetrics == nil && !anyLogType && !r.cfg.Inventory.EntityLogs {
+		r.logger.Warn("nothing to read: every log type is disabled and the inventory goes nowhere; " +
+			"enable a logs.<type>, set inventory.entity_logs, or add the receiver to a metrics pipeline")
 	}
 }

@@ -212,7 +212,7 @@ func (r *duoLogsReceiver) checkAccount(ctx context.Context, api duoAPI) {
 		return // shutting down
 	}
 	host := zap.String("api_hostname", r.cfg.host())
-	switch status := duoStatus(err); {
+	switch status := duoapi.StatusOf(err); {
 	case err == nil:
 		r.logger.Info("duo accepted the credentials", host,
 			zap.Int64("user_count", counts["user_count"]), zap.Int64("integration_count", counts["integration_count"]))

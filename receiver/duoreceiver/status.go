@@ -154,7 +154,7 @@ var errConsume = errors.New("next consumer refused the logs")
 // settings to check, and for a 403 the permission reading logs needs.
 func credentialsError(what, apiHost string, err error) error {
 	hint := ""
-	if duoStatus(err) == http.StatusForbidden {
+	if duoapi.StatusOf(err) == http.StatusForbidden {
 		hint = " (and that the Admin API application has Grant read log)"
 	}
 	return fmt.Errorf("duo rejected the credentials for %s: check integration_key, secret_key and api_hostname %q%s: %w",
@@ -164,17 +164,4 @@ func credentialsError(what, apiHost string, err error) error {
 // storageError is the status error for a failed checkpoint read or write.
 func storageError(lt duoapi.LogType, storage string, err error) error {
 	return fmt.Errorf("cannot keep the cursor of log type %s in storage extension %q: %w", lt, storage, err)
-}
-
-// duoStatus is the HTTP status Duo meant: for a 200 carrying stat FAIL, the one encoded in
-// the first three digits of its code (docs/duo-api.md §1.4). 0 when err is not Duo's answer.
-func duoStatus(err error) int {
-	var apiErr *duoapi.APIError
-	if !errors.As(err, &apiErr) {
-		return 0
-	}
-	if apiErr.Status >= 200 && apiErr.Status < 300 && apiErr.Code >= 10000 && apiErr.Code < 60000 {
-		return apiErr.Code / 100
-	}
-	return apiErr.Status
 }

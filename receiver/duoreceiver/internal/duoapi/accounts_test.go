@@ -39,6 +39,7 @@ func TestSimListAccounts(t *testing.T) {
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 40301, apiErr.Code)
+		assert.ErrorContains(t, err, "duo api: POST /accounts/v1/account/list: 403 40301", "the error names the method sent")
 	})
 }
 

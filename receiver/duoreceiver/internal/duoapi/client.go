@@ -281,18 +281,22 @@ func (c *Client) attempt(ctx context.Context, cl call, query string) (int, error
 	body, err := readBody(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Whatever part of the body arrived is enough to read Duo's code and message.
-		return resp.StatusCode, c.scrubAPI(parseErrorBody(resp.StatusCode, cl.path, body), auth)
+		return resp.StatusCode, c.scrubAPI(parseErrorBody(resp.StatusCode, cl.path, body), auth, signed.method)
 	}
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			return resp.StatusCode, err
 		}
-		return resp.StatusCode, &decodeError{path: cl.path, msg: "failed to read body: " + c.scrub(err).Error()}
+		return resp.StatusCode, &decodeError{path: cl.path, method: signed.method, msg: "failed to read body: " + c.scrub(err).Error()}
 	}
 	if err := cl.decode(body); err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
-			return resp.StatusCode, c.scrubAPI(apiErr, auth)
+			return resp.StatusCode, c.scrubAPI(apiErr, auth, signed.method)
+		}
+		var de *decodeError
+		if errors.As(err, &de) {
+			de.method = signed.method
 		}
 		return resp.StatusCode, err
 	}
@@ -313,8 +317,12 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// scrubAPI removes the credentials from anything Duo (or a proxy) echoed back.
-func (c *Client) scrubAPI(e *APIError, auth string) *APIError {
+// scrubAPI removes the credentials from anything Duo (or a proxy) echoed back, and notes
+// the method the request was sent with.
+func (c *Client) scrubAPI(e *APIError, auth, method string) *APIError {
+	if method != http.MethodGet {
+		e.Method = method
+	}
 	token := strings.TrimPrefix(auth, "Basic ")
 	e.Message = redact(e.Message, c.skey, auth, token)
 	e.Detail = redact(e.Detail, c.skey, auth, token)

@@ -32,12 +32,17 @@ type APIError struct {
 	Detail string
 	// Path is the request path, without the query string.
 	Path string
+	// Method is the request's method; "" means GET, what every request but the child
+	// account list sends.
+	Method string
 }
 
-// Error renders the error as "duo api: GET <path>: <status> <code> <message>[: <detail>]".
+// Error renders the error as "duo api: <method> <path>: <status> <code> <message>[: <detail>]".
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString("duo api: GET ")
+	b.WriteString("duo api: ")
+	b.WriteString(methodOr(e.Method))
+	b.WriteByte(' ')
 	b.WriteString(e.Path)
 	b.WriteString(": ")
 	b.WriteString(strconv.Itoa(e.Status))
@@ -65,15 +70,33 @@ func (e *APIError) effectiveStatus() int {
 	return e.Status
 }
 
+// StatusOf is the HTTP status Duo meant by err (effectiveStatus): for a 200 carrying stat
+// FAIL, the one its code encodes. 0 when err is not Duo's answer.
+func StatusOf(err error) int {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return 0
+	}
+	return apiErr.effectiveStatus()
+}
+
 // decodeError is a body that could not be decoded: truncated, not JSON, or not the
 // envelope Duo sends. Retrying may help (a connection cut mid-body).
 type decodeError struct {
-	path string
-	msg  string
+	path   string
+	msg    string
+	method string // "" means GET
 }
 
 func (e *decodeError) Error() string {
-	return "duo api: GET " + e.path + ": failed to decode response: " + e.msg
+	return "duo api: " + methodOr(e.method) + " " + e.path + ": failed to decode response: " + e.msg
+}
+
+func methodOr(m string) string {
+	if m == "" {
+		return http.MethodGet
+	}
+	return m
 }
 
 // errNoProgress is returned when Duo hands back the cursor it was just sent, which would

@@ -407,30 +407,32 @@ func TestIsRetryable(t *testing.T) {
 		err         error
 		retryable   bool
 		credentials bool
+		status      int // StatusOf
 	}{
-		{"nil", nil, false, false},
-		{"429", &APIError{Status: 429, Code: 42901}, true, false},
-		{"500", &APIError{Status: 500}, true, false},
-		{"503 wrapped", fmt.Errorf("poll: %w", &APIError{Status: 503}), true, false},
-		{"400", &APIError{Status: 400, Code: 40002}, false, false},
-		{"401", &APIError{Status: 401, Code: 40103}, false, true},
-		{"403", &APIError{Status: 403, Code: 40301}, false, true},
-		{"404", &APIError{Status: 404, Code: 40401}, false, false},
-		{"200 stat FAIL 42901", &APIError{Status: 200, Code: 42901}, true, false},
-		{"200 stat FAIL 40103", &APIError{Status: 200, Code: 40103}, false, true},
-		{"decode", &decodeError{path: "/x", msg: "truncated"}, true, false},
-		{"unexpected EOF", io.ErrUnexpectedEOF, true, false},
-		{"deadline", context.DeadlineExceeded, true, false},
-		{"canceled", context.Canceled, false, false},
-		{"canceled in url error", &url.Error{Op: "Get", URL: "u", Err: context.Canceled}, false, false},
-		{"dial", &net.OpError{Op: "dial", Err: errors.New("refused")}, true, false},
-		{"too old", ErrWindowTooOld, false, false},
-		{"other", errors.New("fn failed"), false, false},
+		{"nil", nil, false, false, 0},
+		{"429", &APIError{Status: 429, Code: 42901}, true, false, 429},
+		{"500", &APIError{Status: 500}, true, false, 500},
+		{"503 wrapped", fmt.Errorf("poll: %w", &APIError{Status: 503}), true, false, 503},
+		{"400", &APIError{Status: 400, Code: 40002}, false, false, 400},
+		{"401", &APIError{Status: 401, Code: 40103}, false, true, 401},
+		{"403", &APIError{Status: 403, Code: 40301}, false, true, 403},
+		{"404", &APIError{Status: 404, Code: 40401}, false, false, 404},
+		{"200 stat FAIL 42901", &APIError{Status: 200, Code: 42901}, true, false, 429},
+		{"200 stat FAIL 40103", &APIError{Status: 200, Code: 40103}, false, true, 401},
+		{"decode", &decodeError{path: "/x", msg: "truncated"}, true, false, 0},
+		{"unexpected EOF", io.ErrUnexpectedEOF, true, false, 0},
+		{"deadline", context.DeadlineExceeded, true, false, 0},
+		{"canceled", context.Canceled, false, false, 0},
+		{"canceled in url error", &url.Error{Op: "Get", URL: "u", Err: context.Canceled}, false, false, 0},
+		{"dial", &net.OpError{Op: "dial", Err: errors.New("refused")}, true, false, 0},
+		{"too old", ErrWindowTooOld, false, false, 0},
+		{"other", errors.New("fn failed"), false, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.retryable, IsRetryable(tt.err))
 			assert.Equal(t, tt.credentials, IsCredentialsError(tt.err))
+			assert.Equal(t, tt.status, StatusOf(tt.err))
 		})
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -52,9 +55,10 @@ type entityMapping struct {
 	attributes func(attrs, body pcommon.Map)
 }
 
-// secretKeys are removed from every object: an integration's secret_key always
-// (docs/duo-inventory.md §1.1), and any code or key a resource could carry.
-var secretKeys = []string{"secret_key"}
+// secretKeys are removed from every object, at any depth: an integration's secret_key
+// always (docs/duo-inventory.md §1.1), and an SSO application's client secret. Duo adds
+// members and nests settings, so a secret is not looked for at the top level only.
+var secretKeys = []string{"secret_key", "client_secret"}
 
 var entities = map[duoapi.Resource]entityMapping{
 	duoapi.Users:        {"duo.user", "duo.user.id", nil, userAttributes},
@@ -124,13 +128,35 @@ func AppendEntity(lrs plog.LogRecordSlice, r duoapi.Resource, rec duoapi.Record,
 	return nil
 }
 
-// RemoveSecrets deletes from an object of resource r every member that may hold a secret.
+// RemoveSecrets deletes from an object of resource r every member that may hold a secret:
+// secretKeys wherever they are, and r's own secrets at the top level.
 func RemoveSecrets(r duoapi.Resource, body pcommon.Map) {
-	for _, k := range secretKeys {
-		body.Remove(k)
-	}
+	removeNested(body)
 	for _, k := range entities[r].secrets {
 		body.Remove(k)
+	}
+}
+
+// removeNested deletes secretKeys from m and from every map inside it, in lists too.
+func removeNested(m pcommon.Map) {
+	m.RemoveIf(func(k string, v pcommon.Value) bool {
+		if slices.Contains(secretKeys, k) {
+			return true
+		}
+		removeNestedValue(v)
+		return false
+	})
+}
+
+func removeNestedValue(v pcommon.Value) {
+	switch v.Type() {
+	case pcommon.ValueTypeMap:
+		removeNested(v.Map())
+	case pcommon.ValueTypeSlice:
+		sl := v.Slice()
+		for i := 0; i < sl.Len(); i++ {
+			removeNestedValue(sl.At(i))
+		}
 	}
 }
 
@@ -201,8 +227,8 @@ func integrationAttributes(attrs, body pcommon.Map) {
 	copyStr(attrs, "duo.integration.type", body, "type")
 }
 
-// putUnixTime sets attr to m[key], a Unix time in seconds, as an RFC 3339 string; nothing
-// when it is null or not a number.
+// putUnixTime sets attr to m[key], a Unix time in seconds (a number or a numeric string),
+// as an RFC 3339 string; nothing when it is null or not a number.
 func putUnixTime(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
 	v, ok := m.Get(key)
 	if !ok {
@@ -214,6 +240,14 @@ func putUnixTime(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
 		sec = v.Int()
 	case pcommon.ValueTypeDouble:
 		sec = int64(v.Double())
+	case pcommon.ValueTypeStr:
+		// Duo sends some times as numeric strings (docs/duo-api.md §1.5); the posture
+		// counts read them, so the record does too.
+		f, err := strconv.ParseFloat(v.Str(), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return
+		}
+		sec = int64(f)
 	default:
 		return
 	}

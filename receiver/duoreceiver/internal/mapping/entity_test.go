@@ -100,6 +100,18 @@ func TestEntityHasNoSecrets(t *testing.T) {
 	_, hasCodes := body.Get("codes")
 	_, hasCode := body.Get("bypass_code")
 	assert.False(t, hasCodes || hasCode)
+
+	// A secret nested in an object or a list (an SSO application's OIDC client secret, a
+	// secret_key repeated under another member) is removed as well as a top-level one.
+	_, lrs = NewLogs(testResource)
+	require.NoError(t, AppendEntity(lrs, duoapi.Integrations, duoapi.Record{ID: "DI1", Raw: []byte(
+		`{"integration_key":"DI1","secret_key":"SIMLEAKEDSECRET1","sso":{"oidc":{"client_id":"c","client_secret":"SIMLEAKEDSECRET2"}},` +
+			`"keys":[{"secret_key":"SIMLEAKEDSECRET3","name":"k"}]}`)}, testSnapshot, testObserved))
+	out, err := json.Marshal(lrs.At(0).Body().AsRaw())
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "SIMLEAKEDSECRET")
+	assert.Contains(t, string(out), `"client_id":"c"`, "only the secret members go")
+	assert.Contains(t, string(out), `"name":"k"`, "only the secret members go")
 }
 
 func TestEntityUserAttributes(t *testing.T) {
@@ -155,4 +167,32 @@ func TestEntityUIDUnique(t *testing.T) {
 		}
 	}
 	assert.NotEqual(t, EntityUID("a", "b", "c"), EntityUID("a", "bc", ""), "fields are separated")
+}
+
+// last_login reaches the entity record whether Duo sends it as a number or as a numeric
+// string, as the posture counts read it (docs/duo-api.md §1.5); null or text gives none.
+func TestEntityLastLogin(t *testing.T) {
+	for _, tt := range []struct {
+		name, value, want string
+	}{
+		{"number", `1700000000`, "2023-11-14T22:13:20Z"},
+		{"fraction", `1700000000.5`, "2023-11-14T22:13:20Z"},
+		{"numeric string", `"1700000000"`, "2023-11-14T22:13:20Z"},
+		{"null", `null`, ""},
+		{"text", `"never"`, ""},
+		{"not a number", `"NaN"`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, lrs := NewLogs(testResource)
+			raw := `{"user_id":"DU1","last_login":` + tt.value + `}`
+			require.NoError(t, AppendEntity(lrs, duoapi.Users, duoapi.Record{ID: "DU1", Raw: []byte(raw)}, testSnapshot, testObserved))
+			v, ok := lrs.At(0).Attributes().Get("duo.user.last_login")
+			if tt.want == "" {
+				assert.False(t, ok, "no attribute")
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, tt.want, v.Str())
+		})
+	}
 }
