@@ -104,7 +104,7 @@ func TestAppendJSONEdges(t *testing.T) {
 		{name: "escapes", lt: logAuthentication, raw: `{"result":"d\u0065nied","user":{"name":"a\"b\\c\u00e9"},"txid":"\ud83d\ude00"}`},
 		{name: "escaped names", lt: logAuthentication, raw: `{"res\u0075lt":"fraud","us\u0065r":{"n\u0061me":"x"}}`},
 		{name: "lone surrogate", lt: logAuthentication, raw: `{"txid":"\ud83d","reason":"x\udc00"}`},
-		{name: "not UTF-8", lt: logAuthentication, raw: "{\"txid\":\"a\xffb\",\"result\":\"success\"}", wantBody: "{\"txid\":\"a\uFFFDb\",\"result\":\"success\"}"},
+		{name: "not UTF-8", lt: logAuthentication, raw: "{\"txid\":\"a\xff\xfeb\",\"result\":\"success\"}", wantBody: "{\"txid\":\"a\uFFFD\uFFFDb\",\"result\":\"success\"}"},
 		{name: "unknown and empty", lt: logAuthentication, raw: `{"result":"unknown","reason":"","factor":"UNKNOWN","email":null}`},
 		{name: "wrong types", lt: logAuthentication, raw: `{"result":1,"user":"u","access_device":[],"auth_device":{"location":"x"},"user2":{}}`},
 		{name: "groups", lt: logAuthentication, raw: `{"user":{"groups":["a","",1,"unknown",{"x":1},"b",null]}}`},

@@ -114,7 +114,7 @@ func Append(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, obser
 }
 
 // AppendJSON is Append with the body the record's own JSON text, as a string: the bytes
-// Duo sent, except that bytes which are not UTF-8 become U+FFFD (an OTLP string must be
+// Duo sent, except that each byte which is not UTF-8 becomes U+FFFD (an OTLP string must be
 // UTF-8). Attributes, severity and the rest are Append's, read from one tokenizer pass
 // over the record (readView) instead of a body map. Any nesting is accepted: the body
 // holds no structure a downstream decoder could refuse. On error (an unknown log type,
@@ -132,12 +132,29 @@ func AppendJSON(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, o
 	}
 	defer v.release()
 	if !v.validUTF8 {
-		s = strings.ToValidUTF8(s, string(utf8.RuneError))
+		s = replaceInvalidUTF8(s)
 	}
 	lr := lrs.AppendEmpty()
 	lr.Body().SetStr(s)
 	finish(lr, tm, tm.onView, v.root(), rec, observed)
 	return nil
+}
+
+// replaceInvalidUTF8 replaces each byte of s that is not part of valid UTF-8 with U+FFFD,
+// as encoding/json and DecodeMap do inside strings.
+func replaceInvalidUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // finish sets everything but the body, which is already in place.
