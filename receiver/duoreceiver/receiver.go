@@ -166,6 +166,7 @@ func (r *duoLogsReceiver) Start(ctx context.Context, host component.Host) error 
 		tel:      r.telemetry,
 		health:   r.health,
 		resource: r.resource,
+		jsonBody: r.cfg.Body == BodyJSON,
 		apiHost:  r.cfg.host(),
 		storage:  storageName(r.cfg.StorageID),
 		onPoll:   r.onPoll,
