@@ -349,6 +349,9 @@ func BenchmarkE2ERateLimit(b *testing.B) {
 		}
 		b.Logf("%s 429: budget now %s/min", at, budget)
 	}
+	budget := SummarizeBudgets(BudgetEvents(proc.Log()))[authPath]
+	b.Logf("budget: %d × 429 logged, %d cuts, lowest %.1f/min, last %.1f/min", budget.Limited, budget.Cuts, budget.Lowest, budget.Last)
+	b.ReportMetric(budget.Last, "last-budget/min")
 	reqs := st.Requests[authPath]
 	ok, limited := reqs[200], reqs[429]
 	burst := 2.0 // the simulator's bucket starts full (duosim Faults.RateLimit)

@@ -29,12 +29,15 @@
 //     temp dir, and removes the containers, volumes, secrets and store it made when the
 //     test ends. OTELCOL_DUO_IMAGE_TAR=/path/to/otelcol-duo-image.tar loads make image's
 //     archive instead of building the image.
+//   - StartStampingSink notes when each event was first stored; MeasureFreshness turns that
+//     and the simulator's visible-at and event times into p50/p99/max latencies.
+//   - BudgetEvents reads the request budget's 429 warnings back from a collector's log.
 //
 // Conventions for the tests (the Makefile targets use them):
 //
 //	build tag   test name prefix     make target        what
 //	e2e         TestE2E...           make test-e2e      delivery, restart, SIGKILL (part of make test)
-//	e2e         TestFaults...        make test-faults   fault matrix: 429/5xx/slow/truncated/credentials/sink refusals
+//	e2e         TestFaults...        make test-faults   fault matrix: 429/5xx/slow/truncated/credentials/sink refusals/budget
 //	e2e         BenchmarkE2E...      make bench-e2e     end-to-end throughput and latency
 //	e2e         TestContainer...     make test-container the image under podman (part of make test)
 //

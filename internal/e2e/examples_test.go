@@ -115,7 +115,7 @@ func readFileExporter(path string) (plog.Logs, error) {
 
 // TestE2EDemo runs examples/demo.yaml (what `make run` runs) against the simulator and
 // checks that the file exporter receives every backfilled event of all six log types
-// exactly once.
+// exactly once, and that it logs no warning.
 func TestE2EDemo(t *testing.T) {
 	bin := Collector(t)
 	root, err := RepoRoot()
@@ -150,6 +150,12 @@ func TestE2EDemo(t *testing.T) {
 	}
 	if !strings.Contains(proc.Log(), "duo.txid=") {
 		t.Errorf("the debug exporter printed no authentication record to the terminal")
+	}
+	// A newcomer's first screen: no warning to learn to ignore.
+	for _, line := range strings.Split(proc.Log(), "\n") {
+		if strings.Contains(line, "\twarn\t") {
+			t.Errorf("the demo logged a warning: %s", line)
+		}
 	}
 }
 

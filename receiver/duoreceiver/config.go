@@ -55,7 +55,7 @@ var (
 	errRateLimitNegative  = errors.New("rate_limit: must not be negative; use 0 for no request budget")
 	errEndpointInvalid    = errors.New("endpoint: must be an absolute http:// or https:// URL, e.g. https://proxy.example.com; leave it empty to use https://<api_hostname>")
 	errEndpointInsecure   = errors.New("endpoint: http:// is only allowed for a loopback address (simulator); use https://")
-	errNoLogTypeEnabled   = errors.New("logs: no log type is enabled; enable at least one of logs.<type>.enabled")
+	errNothingEnabled     = errors.New("nothing to read: no log type and no inventory resource is enabled; enable at least one of logs.<type>.enabled or inventory.resources.<name>.enabled")
 	errBodyMode           = fmt.Errorf("body: must be %q (the record as a map, the default) or %q (the record's JSON text as a string)", BodyMap, BodyJSON)
 	errAccountIDForm      = errors.New("account_id: must be a Duo child account id (letters and digits, e.g. DA9VZOC5X63I2W72NRP9)")
 	integrationKeyPattern = regexp.MustCompile(`^DI[A-Za-z0-9]{18}$`)
@@ -249,8 +249,9 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("logs.%s.window: Duo keeps logs for 180 days; set at most 4320h", lt))
 		}
 	}
-	if enabled == 0 {
-		errs = append(errs, errNoLogTypeEnabled)
+	// A metrics-only receiver turns every log stream off and reads the inventory.
+	if enabled == 0 && !cfg.Inventory.anyEnabled() {
+		errs = append(errs, errNothingEnabled)
 	}
 	return errors.Join(errs...)
 }
@@ -308,12 +309,17 @@ func (cfg *Config) warn(logger *zap.Logger) {
 		logger.Warn("api_hostname is outside duosecurity.com and duofederal.com; check it against the Duo Admin Panel",
 			zap.String("api_hostname", host))
 	}
+	// Duo's request for restraint concerns its hosts; a loopback endpoint is a simulator.
+	simulator := false
+	if u, err := url.Parse(cfg.Endpoint); err == nil && cfg.Endpoint != "" {
+		simulator = isLoopback(u.Hostname())
+	}
 	for _, lt := range duoapi.LogTypes {
 		ltc := cfg.Logs.byType(lt)
 		if !ltc.Enabled {
 			continue
 		}
-		if ltc.PullInterval < minRecommendedInterval {
+		if ltc.PullInterval < minRecommendedInterval && !simulator {
 			logger.Warn("pull_interval is under a minute; Duo asks for log requests no more than once a minute",
 				zap.String("log_type", string(lt)), zap.Duration("pull_interval", ltc.PullInterval))
 		}

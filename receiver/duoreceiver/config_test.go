@@ -107,7 +107,7 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{
 			name:    "invalid_none_enabled",
-			wantErr: []string{"logs: no log type is enabled"},
+			wantErr: []string{"nothing to read: no log type and no inventory resource is enabled"},
 		},
 		{
 			name:             "unknown_keys",
@@ -183,8 +183,14 @@ func TestValidate(t *testing.T) {
 			name: "nothing enabled",
 			mutate: func(c *Config) {
 				c.Logs = LogsConfig{}
+				c.Inventory.Resources = InventoryResources{}
 			},
-			wantErr: []string{"logs: no log type is enabled"},
+			wantErr: []string{"nothing to read: no log type and no inventory resource is enabled"},
+		},
+		{
+			// A metrics-only user turns the log streams off and reads the inventory.
+			name:   "inventory only",
+			mutate: func(c *Config) { c.Logs = LogsConfig{} },
 		},
 		{
 			name: "every problem at once",
@@ -232,7 +238,7 @@ func TestConfigWarnings(t *testing.T) {
 		},
 		{
 			name:   "window shorter than interval",
-			mutate: func(c *Config) { c.Logs.Telephony.Window = time.Minute },
+			mutate: func(c *Config) { c.Logs.Telephony.Window = 30 * time.Second },
 			want:   []string{"window is shorter than pull_interval; events Duo surfaces late may be missed"},
 		},
 		{

@@ -26,17 +26,23 @@ const (
 	defaultRateLimit = 2.0
 )
 
-// defaultLogs are the per-endpoint intervals and windows Duo users already run (DESIGN.md):
-// every window is a little longer than its interval, so late events are re-read.
+// defaultLogs reads every log type once a minute, as often as Duo asks log requests to be
+// made (docs/duo-api.md §1.6): an event then reaches the pipeline at most delay + one
+// interval after it happened. The 3-minute window re-reads the two previous minutes at
+// every pull, so an event Duo surfaces up to window - interval = 2 minutes after its usual
+// delay is still caught, and at fewer than about 330 events a minute the whole window is
+// one page: one request per pull.
 // Trust Monitor is off by default: it needs its own review and does not support child accounts.
 func defaultLogs() LogsConfig {
+	const interval, window = time.Minute, 3 * time.Minute
+	on := LogTypeConfig{Enabled: true, PullInterval: interval, Window: window}
 	return LogsConfig{
-		Authentication:    LogTypeConfig{Enabled: true, PullInterval: 5 * time.Minute, Window: 6 * time.Minute},
-		Administrator:     LogTypeConfig{Enabled: true, PullInterval: 6 * time.Minute, Window: 7 * time.Minute},
-		Telephony:         LogTypeConfig{Enabled: true, PullInterval: 7 * time.Minute, Window: 8 * time.Minute},
-		Activity:          LogTypeConfig{Enabled: true, PullInterval: 8 * time.Minute, Window: 9 * time.Minute},
-		OfflineEnrollment: LogTypeConfig{Enabled: true, PullInterval: 10 * time.Minute, Window: 12 * time.Minute},
-		TrustMonitor:      LogTypeConfig{Enabled: false, PullInterval: 10 * time.Minute, Window: 12 * time.Minute},
+		Authentication:    on,
+		Administrator:     on,
+		Telephony:         on,
+		Activity:          on,
+		OfflineEnrollment: on,
+		TrustMonitor:      LogTypeConfig{Enabled: false, PullInterval: interval, Window: window},
 	}
 }
 

@@ -109,6 +109,16 @@ func (ir *InventoryResources) enabled(r duoapi.Resource) bool {
 	return reflect.ValueOf(ir).Elem().Field(i).Interface().(ResourceConfig).Enabled
 }
 
+// anyEnabled reports whether at least one inventory resource is read.
+func (ic *InventoryConfig) anyEnabled() bool {
+	for _, r := range duoapi.Resources {
+		if ic.Resources.enabled(r) {
+			return true
+		}
+	}
+	return false
+}
+
 func (ic *InventoryConfig) validate() []error {
 	var errs []error
 	if ic.Interval <= 0 {

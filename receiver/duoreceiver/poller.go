@@ -201,6 +201,7 @@ func (p *poller) deliver(ctx context.Context, page duoapi.Page, keep time.Time) 
 		if err != nil {
 			return fmt.Errorf("%w: %w", errConsume, err)
 		}
+		p.deps.tel.eventAge(p.lt, p.deps.localNow(), fresh)
 	}
 	if p.state.accept(fresh, page.Next, keep, p.settings) {
 		p.recordLag(p.deps.duoNow())

@@ -101,6 +101,19 @@ func (t *receiverTelemetry) records(lt duoapi.LogType, c pageCounts) {
 	}
 }
 
+// eventAge records, for each event of a page just accepted downstream (id to event
+// time), how old it was then: what an operator alerts on when the pipeline falls behind,
+// which the cursor lag alone does not show. It takes the events rather than the page's
+// plog.Logs, which belong to the next consumer once it has them.
+func (t *receiverTelemetry) eventAge(lt duoapi.LogType, accepted time.Time, events map[string]time.Time) {
+	ctx, attrs := context.Background(), t.logType(lt)
+	for _, at := range events {
+		if !at.IsZero() {
+			t.tb.DuoReceiverEventAge.Record(ctx, accepted.Sub(at).Seconds(), attrs)
+		}
+	}
+}
+
 func (t *receiverTelemetry) cursorLag(lt duoapi.LogType, lag time.Duration) {
 	t.tb.DuoReceiverCursorLag.Record(context.Background(), lag.Seconds(), t.logType(lt))
 }

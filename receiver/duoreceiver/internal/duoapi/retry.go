@@ -36,6 +36,9 @@ func (c *Client) get(ctx context.Context, cl call) error {
 			c.observer.Request(cl.lt, status, err)
 		}
 		if err == nil {
+			if b := c.budgets[cl.lt]; b != nil {
+				b.accepted(b.now())
+			}
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -51,12 +54,15 @@ func (c *Client) get(ctx context.Context, cl call) error {
 		}
 		limited := isAPI && apiErr.effectiveStatus() == http.StatusTooManyRequests
 		if limited {
+			msg := "rate limited by duo, slowing down"
 			fields := []zap.Field{zap.String("path", cl.path)}
 			if b := c.budgets[cl.lt]; b != nil {
-				b.limited(b.now())
+				if !b.limited(b.now()) {
+					msg = "rate limited by duo, retrying at the same rate"
+				}
 				fields = append(fields, zap.Float64("budget_per_minute", b.perMinute()))
 			}
-			c.logger.Warn("rate limited by duo, slowing down", fields...)
+			c.logger.Warn(msg, fields...)
 		}
 		if !c.retry.Enabled || !IsRetryable(err) {
 			return err
@@ -64,6 +70,11 @@ func (c *Client) get(ctx context.Context, cl call) error {
 		backoff, ok := bo.next()
 		if !ok {
 			return fmt.Errorf("giving up after %d attempts: %w", attempt, err)
+		}
+		if limited && c.budgets[cl.lt] != nil {
+			// The budget paces the retry of a 429 (its bucket is empty now): a backoff on
+			// top would hide from it the rate at which Duo answered.
+			backoff = 0
 		}
 		c.logger.Debug("retrying duo request", zap.String("path", cl.path), zap.Int("attempt", attempt),
 			zap.Int("status", status), zap.Duration("wait", backoff), zap.Error(err))

@@ -27,6 +27,7 @@ type TelemetryBuilder struct {
 	mu                                     sync.Mutex
 	registrations                          []metric.Registration
 	DuoReceiverCursorLag                   metric.Float64Gauge
+	DuoReceiverEventAge                    metric.Float64Histogram
 	DuoReceiverInventoryObjectsUndecodable metric.Int64Counter
 	DuoReceiverInventorySnapshots          metric.Int64Counter
 	DuoReceiverRateLimitWait               metric.Float64Counter
@@ -72,6 +73,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_duo_receiver_cursor_lag",
 		metric.WithDescription("How far the log type's cursor is behind the current time. [Alpha]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DuoReceiverEventAge, err = builder.meter.Float64Histogram(
+		"otelcol_duo_receiver_event_age",
+		metric.WithDescription("Age of each log record when its page was accepted downstream (acceptance time minus the event time), by log type. [Alpha]"),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries([]float64{1, 5, 10, 30, 60, 90, 120, 150, 180, 240, 300, 600, 1800, 3600, 10800, 43200, 86400, 604800}...),
 	)
 	errs = errors.Join(errs, err)
 	builder.DuoReceiverInventoryObjectsUndecodable, err = builder.meter.Int64Counter(

@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.DuoReceiverCursorLag.Record(context.Background(), 1)
+	tb.DuoReceiverEventAge.Record(context.Background(), 1)
 	tb.DuoReceiverInventoryObjectsUndecodable.Add(context.Background(), 1)
 	tb.DuoReceiverInventorySnapshots.Add(context.Background(), 1)
 	tb.DuoReceiverRateLimitWait.Add(context.Background(), 1)
@@ -32,6 +33,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DuoReceiverV1SecondsSkipped.Add(context.Background(), 1)
 	AssertEqualDuoReceiverCursorLag(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDuoReceiverEventAge(t, testTel,
+		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDuoReceiverInventoryObjectsUndecodable(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
