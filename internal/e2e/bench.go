@@ -459,6 +459,8 @@ type BenchConfig struct {
 	RetryRandomization     float64
 	// Compression of the exporter: "none" or "gzip".
 	Compression string
+	// Body is the receiver's body setting, map or json; empty leaves the default (map).
+	Body string
 	// MemoryLimitMiB, when positive, adds a memory_limiter processor with this limit.
 	MemoryLimitMiB int
 	// BatchSize sets the batch processor's send_batch_size and send_batch_max_size; 0
@@ -487,6 +489,9 @@ receivers:
     delay: {{dur .Delay}}
     initial_lookback: {{dur .InitialLookback}}
     rate_limit: {{.RateLimit}}
+{{- if .Body}}
+    body: {{.Body}}
+{{- end}}
     retry_on_failure:
       enabled: true
       initial_interval: {{dur .RetryInitial}}
