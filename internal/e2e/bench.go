@@ -29,6 +29,7 @@ import (
 	"text/template"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
@@ -208,15 +209,17 @@ func StartCountingSink(tb testing.TB) *CountingSink {
 	return s
 }
 
-// ServeHTTP accepts POST /v1/logs with a protobuf ExportLogsServiceRequest, plain or
-// gzip-compressed, and answers an empty ExportLogsServiceResponse.
+// ServeHTTP accepts POST /v1/logs with a protobuf ExportLogsServiceRequest (or, for
+// the exporter's encoding: json, its JSON form), plain or gzip-compressed, and answers an
+// empty ExportLogsServiceResponse.
 func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" {
 		http.Error(w, "only POST /v1/logs", http.StatusNotFound)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-protobuf" {
-		http.Error(w, "only application/x-protobuf, got "+ct, http.StatusUnsupportedMediaType)
+	ct := r.Header.Get("Content-Type")
+	if ct != "application/x-protobuf" && ct != "application/json" {
+		http.Error(w, "only application/x-protobuf or application/json, got "+ct, http.StatusUnsupportedMediaType)
 		return
 	}
 	var body io.Reader = r.Body
@@ -239,7 +242,14 @@ func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	n, err := CountLogRecords(b)
+	var n int
+	if ct == "application/json" {
+		req := plogotlp.NewExportRequest()
+		err = req.UnmarshalJSON(b)
+		n = req.Logs().LogRecordCount()
+	} else {
+		n, err = CountLogRecords(b)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -251,8 +261,11 @@ func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.last = time.Now()
 	}
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(http.StatusOK)
+	if ct == "application/json" {
+		_, _ = w.Write([]byte("{}"))
+	}
 }
 
 // Counts returns the records and requests received so far and when the record count
@@ -459,6 +472,8 @@ type BenchConfig struct {
 	RetryRandomization     float64
 	// Compression of the exporter: "none" or "gzip".
 	Compression string
+	// Encoding of the exporter: "proto" (empty, the default) or "json".
+	Encoding string
 	// Body is the receiver's body setting, map or json; empty leaves the default (map).
 	Body string
 	// MemoryLimitMiB, when positive, adds a memory_limiter processor with this limit.
@@ -523,6 +538,9 @@ exporters:
   otlp_http:
     logs_endpoint: {{.SinkURL}}/v1/logs
     compression: {{.Compression}}
+{{- if .Encoding}}
+    encoding: {{.Encoding}}
+{{- end}}
     # No queue: the exporter's back pressure reaches the receiver, so memory does not
     # depend on how far the sink is behind.
     sending_queue:

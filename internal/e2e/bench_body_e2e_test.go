@@ -25,8 +25,9 @@ const (
 // records by default, the first of BENCH_E2E_RECORDS otherwise) once per body setting,
 // map and json, each BENCH_E2E_REPEAT times (default 3), and reports the median collector
 // CPU per record and the highest peak RSS of the repetitions. The exporter is otlp_http
-// with protobuf and, unless BENCH_E2E_COMPRESSION says otherwise, no compression; the
-// batch is one page (1000 records). Run it alone with
+// with protobuf and no compression unless BENCH_E2E_ENCODING (json) or
+// BENCH_E2E_COMPRESSION (gzip) say otherwise; the batch is one page (1000 records). Run
+// it alone with
 //
 //	OTELCOL_DUO_BIN=build/otelcol-duo go test -tags e2e -timeout 60m -run '^$' \
 //	    -bench '^BenchmarkE2EBody$' -benchtime 1x -v ./internal/e2e
@@ -58,7 +59,10 @@ func BenchmarkE2EBody(b *testing.B) {
 				var perRecord []time.Duration
 				var peak int64
 				for rep := range repeat {
-					r := runBackfill(b, bin, n, func(c *BenchConfig) { c.Body = row.body })
+					r := runBackfill(b, bin, n, func(c *BenchConfig) {
+						c.Body = row.body
+						c.Encoding = os.Getenv("BENCH_E2E_ENCODING")
+					})
 					pr := r.cpu / time.Duration(r.records)
 					perRecord = append(perRecord, pr)
 					peak = max(peak, r.peakRSS)
