@@ -117,7 +117,7 @@ check-generated: $(MDATAGEN) ## fail if mdatagen output is stale
 GO_MODULES := . internal/tools
 
 .PHONY: check
-check: check-fmt check-tidy lint check-generated ## fast static checks (the first stage of make test)
+check: check-fmt check-tidy check-docs lint check-generated ## fast static checks (the first stage of make test)
 
 # check-fmt lists the files golangci-lint's formatters (gofmt, goimports with the local
 # prefix of .golangci.yml) would change, with the diff, and changes nothing.

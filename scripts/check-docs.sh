@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-skip=(--exclude-dir=.git --exclude-dir=bin --exclude-dir=build)
+skip=(--exclude-dir=.git --exclude=.git --exclude-dir=bin --exclude-dir=build)
 status=0
 
 # 1. References to files outside the repository. [k] keeps this line from matching itself.

@@ -5,7 +5,7 @@ package duosim
 
 import (
 	"crypto/hmac"
-	"crypto/sha1" //nolint:gosec // Duo's v2 signature is HMAC-SHA1 (API.md 2.1).
+	"crypto/sha1" //nolint:gosec // Duo's v2 signature is HMAC-SHA1 (docs/duo-api.md §2.1).
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/hex"
@@ -21,7 +21,7 @@ import (
 )
 
 // The verifier rebuilds the canonical request from what it received, the way
-// Duo's server does (API.md 2): it decodes the query (and a form body), then
+// Duo's server does (docs/duo-api.md §2): it decodes the query (and a form body), then
 // re-encodes and sorts the parameters itself, so the wire order and encoding
 // of the query string do not matter, only the decoded values.
 
@@ -66,7 +66,7 @@ func (s *Sim) authenticate(r *http.Request, body []byte, now time.Time) (*Accoun
 		return nil, badSignature()
 	}
 
-	// API.md 2: the date may come in Date or X-Duo-Date.
+	// docs/duo-api.md §2: the date may come in Date or X-Duo-Date.
 	var dates []string
 	for _, name := range []string{"Date", "X-Duo-Date"} {
 		if v := r.Header.Get(name); v != "" && (len(dates) == 0 || dates[0] != v) {
@@ -195,7 +195,7 @@ func sha512Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// canonInput holds canonical lines 1-5 (API.md 2.1).
+// canonInput holds canonical lines 1-5 (docs/duo-api.md §2.1).
 type canonInput struct {
 	date, method, host, path, params string
 }
@@ -211,7 +211,7 @@ func (c canonInput) v2() string {
 }
 
 // requestParams collects the decoded request parameters: the query string,
-// plus a form-encoded body for POST/PUT/PATCH signed with v2 (API.md 1.2).
+// plus a form-encoded body for POST/PUT/PATCH signed with v2 (docs/duo-api.md §1.2).
 func requestParams(r *http.Request, body []byte) (map[string][]string, error) {
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -232,7 +232,7 @@ func requestParams(r *http.Request, body []byte) (map[string][]string, error) {
 	return params, nil
 }
 
-// canonParams builds canonical line 5 (API.md 2.3): every key and value
+// canonParams builds canonical line 5 (docs/duo-api.md §2.3): every key and value
 // percent-encoded with only RFC 3986 unreserved bytes left as they are and
 // upper-case hex, pairs sorted by encoded key and then by encoded value,
 // joined with '&'.
@@ -284,7 +284,7 @@ func duoEscape(s string) string {
 
 var errHeader = errors.New("invalid X-Duo header")
 
-// xDuoHeadersHash is canonical line 7 of v5 (API.md 2.2): the X-Duo-*
+// xDuoHeadersHash is canonical line 7 of v5 (docs/duo-api.md §2.2): the X-Duo-*
 // headers, names lower-cased and sorted, joined name,value,... with NUL,
 // SHA-512 hex. A header sent twice or containing NUL is refused.
 func xDuoHeadersHash(h http.Header) (string, error) {
@@ -308,7 +308,7 @@ func xDuoHeadersHash(h http.Header) (string, error) {
 	return sha512Hex([]byte(strings.Join(parts, "\x00"))), nil
 }
 
-// parseDate reads an RFC 2822 / RFC 1123Z date (API.md 2): Python's
+// parseDate reads an RFC 2822 / RFC 1123Z date (docs/duo-api.md §2): Python's
 // "-0000" form, Go's "+0000" form, and HTTP's "GMT" form.
 func parseDate(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC1123Z, time.RFC1123, http.TimeFormat} {

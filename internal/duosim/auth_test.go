@@ -107,7 +107,7 @@ func vectorRequest(t *testing.T, v vector) (*http.Request, []byte) {
 }
 
 // TestSigningVectors checks the verifier against every vector in
-// signing-vectors.json (API.md 2.4).
+// signing-vectors.json (docs/duo-api.md §2.4).
 func TestSigningVectors(t *testing.T) {
 	vs := loadVectors(t)
 	checked := map[string]int{}

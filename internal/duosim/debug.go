@@ -6,6 +6,7 @@ package duosim
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -35,30 +36,8 @@ func (s *Sim) DebugHandler() http.Handler {
 	mux.HandleFunc("GET "+DebugPrefix+"children", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.Children())
 	})
-	mux.HandleFunc("PUT "+DebugPrefix+"children", func(w http.ResponseWriter, r *http.Request) {
-		var cs []ChildAccount
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&cs); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if err := s.SetChildren(cs); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.Children())
-	})
-	mux.HandleFunc("POST "+DebugPrefix+"children", func(w http.ResponseWriter, r *http.Request) {
-		var c ChildAccount
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&c); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if err := s.AddChild(c); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.Children())
-	})
+	mux.HandleFunc("PUT "+DebugPrefix+"children", changeChildren(s, s.SetChildren))
+	mux.HandleFunc("POST "+DebugPrefix+"children", changeChildren(s, s.AddChild))
 	mux.HandleFunc("DELETE "+DebugPrefix+"children", func(w http.ResponseWriter, r *http.Request) {
 		if !s.RemoveChild(r.URL.Query().Get("account_id")) {
 			http.Error(w, "no such child on the list", http.StatusNotFound)
@@ -67,6 +46,24 @@ func (s *Sim) DebugHandler() http.Handler {
 		writeJSON(w, http.StatusOK, s.Children())
 	})
 	return mux
+}
+
+// changeChildren is a handler that decodes its JSON body as a T, hands it to change and
+// answers the child list as it then stands; a body that does not decode or that change
+// refuses is a 400.
+func changeChildren[T any](s *Sim, change func(T) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var v T
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&v); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := change(v); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.Children())
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -126,13 +123,8 @@ func rows[K comparable](m map[K]int, attrs func(K) map[string]string) []countRow
 }
 
 func keyString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	s := ""
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		s += k + "=" + m[k] + ";"
 	}
 	return s

@@ -118,8 +118,8 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
-// TestRecordShapes checks that the records carry every field shape API.md
-// section 3 lists, and that ids and times in Raw match the Event.
+// TestRecordShapes checks that the records carry every field shape docs/duo-api.md
+// §3 lists, and that ids and times in Raw match the Event.
 func TestRecordShapes(t *testing.T) {
 	s := New(Config{Now: fixedClock(t0), Seed: 13})
 	for _, lt := range LogTypes() {
@@ -248,7 +248,7 @@ func TestRecordShapes(t *testing.T) {
 }
 
 // TestTotalObjectsShapes: telephony and activity report total_objects as an
-// int for some windows and as {relation, value} for others (API.md 3.3).
+// int for some windows and as {relation, value} for others (docs/duo-api.md §3.3).
 func TestTotalObjectsShapes(t *testing.T) {
 	s := New(Config{Now: fixedClock(t0), Seed: 14})
 	s.Backfill("telephony", 50, t0.Add(-time.Hour), t0.Add(-10*time.Minute))

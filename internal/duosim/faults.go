@@ -11,7 +11,7 @@ import (
 
 // bucket is one endpoint's token bucket for Faults.RateLimit. Duo limits
 // each log endpoint separately and answers 429 42901 without Retry-After
-// (API.md 1.6).
+// (docs/duo-api.md §1.6).
 type bucket struct {
 	tokens float64
 	last   time.Time
@@ -54,7 +54,7 @@ func (s *Sim) injectFault(path string, now time.Time) *response {
 		case 0:
 			return errorResponse(http.StatusInternalServerError, 50000, "Internal server error", "")
 		case 1:
-			// A proxy's page, not JSON (API.md 1.4).
+			// A proxy's page, not JSON (docs/duo-api.md §1.4).
 			return &response{status: http.StatusBadGateway, ctype: "text/html",
 				body: []byte("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n")}
 		default:

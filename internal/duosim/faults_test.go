@@ -28,7 +28,7 @@ func TestFaults(t *testing.T) {
 				t.Fatalf("%d %s", r.status, r.body)
 			}
 			if r.hdr.Get("Retry-After") != "" {
-				t.Fatal("Duo sends no Retry-After (API.md 1.6)")
+				t.Fatal("Duo sends no Retry-After (docs/duo-api.md §1.6)")
 			}
 		}},
 		{"P5xx", Faults{P5xx: 1}, func(t *testing.T, r result) {

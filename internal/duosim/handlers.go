@@ -15,9 +15,9 @@ import (
 const (
 	summaryPath = "/admin/v1/info/summary"
 	// retention is how far back v2 and Trust Monitor mintime may reach
-	// (API.md 1.6).
+	// (docs/duo-api.md §1.6).
 	retention    = 180 * 24 * time.Hour
-	defaultLimit = 100 // API.md 3.1, 3.3, 3.4, 3.6
+	defaultLimit = 100 // docs/duo-api.md §3.1, §3.3, §3.4, §3.6
 	v1PageSize   = 1000
 )
 
@@ -42,7 +42,7 @@ func (s *Sim) route(r *http.Request, now time.Time, a *Account) *response {
 		return errorResponse(404, 40401, "Resource not found", "")
 	}
 	if r.Method != http.MethodGet {
-		// Not in API.md: the simulator's own answer to a wrong method.
+		// Not in docs/duo-api.md: the simulator's own answer to a wrong method.
 		return errorResponse(405, 40501, "Method not allowed", "")
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -74,7 +74,7 @@ func okResponse(bp *[]byte, records int) *response {
 	return &response{status: http.StatusOK, body: *bp, ctype: "application/json", records: records, buf: bp}
 }
 
-// msParam reads a required millisecond timestamp (API.md 1.5). Seconds (or
+// msParam reads a required millisecond timestamp (docs/duo-api.md §1.5). Seconds (or
 // anything that is not a 13-digit integer) are refused as Duo refuses them.
 func msParam(q url.Values, name string) (int64, *response) {
 	vs := q[name]
@@ -88,7 +88,7 @@ func msParam(q url.Values, name string) (int64, *response) {
 	return v, nil
 }
 
-// window reads and checks mintime and maxtime (API.md 3.1, 6 pitfalls 3-4).
+// window reads and checks mintime and maxtime (docs/duo-api.md §3.1, §6.3-6.4).
 func window(q url.Values, now time.Time) (int64, int64, *response) {
 	minMs, e := msParam(q, "mintime")
 	if e != nil {
@@ -119,7 +119,7 @@ func limitParam(q url.Values, maxLimit int) (int, *response) {
 	return v, nil
 }
 
-// sortParam reads sort; the default is descending (API.md 3.4, 6 pitfall 6).
+// sortParam reads sort; the default is descending (docs/duo-api.md §3.4, §6.6).
 func sortParam(q url.Values) (bool, *response) {
 	vs := q["sort"]
 	if len(vs) == 0 {
@@ -136,7 +136,7 @@ func sortParam(q url.Values) (bool, *response) {
 	return false, paramError("'sort' must be one of ts:asc, ts:desc")
 }
 
-// cursor is a v2 search-after key (API.md 3.1, 3.3, 3.4).
+// cursor is a v2 search-after key (docs/duo-api.md §3.1, §3.3, §3.4).
 type cursor struct {
 	ms int64
 	id string
@@ -222,8 +222,8 @@ func (s *Sim) countVisible(st *store, lo, hi int, minMs, maxMs, nowUs int64) int
 	return hi - lo - hidden
 }
 
-// serveV2 answers authentication, telephony and activity (API.md 3.1, 3.3,
-// 3.4, 4.1).
+// serveV2 answers authentication, telephony and activity (docs/duo-api.md §3.1, §3.3,
+// §3.4, §4.1).
 func (s *Sim) serveV2(a *Account, ti *typeInfo, q url.Values, now time.Time) *response {
 	minMs, maxMs, e := window(q, now)
 	if e != nil {
@@ -320,14 +320,14 @@ func (s *Sim) serveV2(a *Account, ti *typeInfo, q url.Values, now time.Time) *re
 	if more {
 		last := recs[page[len(page)-1]]
 		if ti.name == "authentication" {
-			// An array of two strings (API.md 3.1).
+			// An array of two strings (docs/duo-api.md §3.1).
 			b = append(b, `["`...)
 			b = appendInt(b, last.ms())
 			b = append(b, `","`...)
 			b = idOf(b, last.h)
 			b = append(b, `"]`...)
 		} else {
-			// One comma-joined string (API.md 3.3, 3.4).
+			// One comma-joined string (docs/duo-api.md §3.3, §3.4).
 			b = append(b, '"')
 			b = appendInt(b, last.ms())
 			b = append(b, ',')
@@ -339,7 +339,7 @@ func (s *Sim) serveV2(a *Account, ti *typeInfo, q url.Values, now time.Time) *re
 	}
 	b = append(b, `,"total_objects":`...)
 	// Telephony and activity report total_objects as an int or as
-	// {relation, value} (API.md 3.3); which one is fixed per window.
+	// {relation, value} (docs/duo-api.md §3.3); which one is fixed per window.
 	if ti.name != "authentication" && mix64(a.seed^uint64(minMs)^uint64(maxMs)<<1)&1 == 1 {
 		b = append(b, `{"relation":"eq","value":`...)
 		b = appendInt(b, int64(total))
@@ -354,7 +354,7 @@ func (s *Sim) serveV2(a *Account, ti *typeInfo, q url.Values, now time.Time) *re
 
 // serveV1 answers administrator and offline enrollment: the earliest 1000
 // visible records with timestamp >= mintime (seconds), oldest first, as a
-// bare array (API.md 3.2, 3.5, 4.2).
+// bare array (docs/duo-api.md §3.2, §3.5, §4.2).
 func (s *Sim) serveV1(a *Account, ti *typeInfo, q url.Values, now time.Time) *response {
 	var minUs int64
 	if vs := q["mintime"]; len(vs) > 0 {
@@ -395,7 +395,7 @@ func (s *Sim) serveV1(a *Account, ti *typeInfo, q url.Values, now time.Time) *re
 }
 
 // serveTM answers Trust Monitor: a window on surfaced time in ms, paged by
-// offset = metadata.next_offset (API.md 3.6, 4.3). The token is the number
+// offset = metadata.next_offset (docs/duo-api.md §3.6, §4.3). The token is the number
 // of window records already returned, as a string.
 func (s *Sim) serveTM(a *Account, ti *typeInfo, q url.Values, now time.Time) *response {
 	minMs, maxMs, e := window(q, now)

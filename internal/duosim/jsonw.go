@@ -86,18 +86,18 @@ func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
 
 func appendBool(b []byte, v bool) []byte { return strconv.AppendBool(b, v) }
 
-// isoMicro formats t as Duo's microsecond ISO-8601 (API.md 1.5):
+// isoMicro formats t as Duo's microsecond ISO-8601 (docs/duo-api.md §1.5):
 // 2020-02-13T18:56:20.351346+00:00.
 func isoMicro(b []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000+00:00")
 }
 
-// isoSecond formats t with second precision (API.md 3.2).
+// isoSecond formats t with second precision (docs/duo-api.md §3.2).
 func isoSecond(b []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05+00:00")
 }
 
-// errorResponse builds Duo's error envelope (API.md 1.4).
+// errorResponse builds Duo's error envelope (docs/duo-api.md §1.4).
 func errorResponse(status, code int, message, detail string) *response {
 	b := make([]byte, 0, 128)
 	b = append(b, `{"code":`...)

@@ -117,7 +117,7 @@ func walk(t testing.TB, s *Sim, lt string, now time.Time, base url.Values) (ids 
 			if err := json.Unmarshal(no, &pair); err != nil || len(pair) != 2 {
 				t.Fatalf("auth next_offset %s is not [ms, txid]", no)
 			}
-			if pages%2 == 0 { // both forms Duo accepts (API.md 3.1)
+			if pages%2 == 0 { // both forms Duo accepts (docs/duo-api.md §3.1)
 				q.Set("next_offset", pair[0]+","+pair[1])
 			} else {
 				q["next_offset"] = pair
@@ -225,7 +225,7 @@ func TestCursorWalk(t *testing.T) {
 func itoaInt(v int) string { b, _ := json.Marshal(v); return string(b) }
 
 // TestCursorSkipsTheSecond: duo_log_sync checkpoints "<last ms + 1>,<id>"
-// (API.md 4.1); the cursor is a search-after key, so that resumes after the
+// (docs/duo-api.md §4.1); the cursor is a search-after key, so that resumes after the
 // whole millisecond.
 func TestCursorSearchAfter(t *testing.T) {
 	s := New(Config{Now: fixedClock(t0), Seed: 2})
@@ -274,7 +274,7 @@ func getV1(t *testing.T, s *Sim, lt string, mintime int64) []v1rec {
 
 // TestV1Paging: at most 1000 of the earliest visible records with timestamp
 // >= mintime, oldest first; re-querying from the last second returns its
-// records again (API.md 3.2, 4.2).
+// records again (docs/duo-api.md §3.2, §4.2).
 func TestV1Paging(t *testing.T) {
 	for _, lt := range []string{"administrator", "offline_enrollment"} {
 		t.Run(lt, func(t *testing.T) {
@@ -309,7 +309,7 @@ func TestV1Paging(t *testing.T) {
 				}
 				last := recs[len(recs)-1].Timestamp
 				if recs[0].Timestamp == last {
-					last++ // a full page in one second: the only way on (API.md 4.2)
+					last++ // a full page in one second: the only way on (docs/duo-api.md §4.2)
 				}
 				seen++
 				mintime = last

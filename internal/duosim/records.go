@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Records carry every field shape API.md section 3 lists, including the
+// Records carry every field shape docs/duo-api.md §3 lists, including the
 // awkward ones: bools that may be "unknown", security_agents as an array,
 // "unknown" or null, JSON inside strings, activity action as a string or an
 // object, outcome as an object or a string, IPv6 and ip:port addresses,
@@ -209,7 +209,7 @@ func appendLocation(b []byte, g *rng) []byte {
 	return append(b, '}')
 }
 
-// appendTriBool writes true, false or "unknown" (API.md 3.1).
+// appendTriBool writes true, false or "unknown" (docs/duo-api.md §3.1).
 func appendTriBool(b []byte, g *rng) []byte {
 	switch g.intn(5) {
 	case 0:
@@ -233,7 +233,7 @@ var (
 	deniedReasons  = []string{"user_mistake", "no_response", "location_restricted", "deny_unenrolled_user", "out_of_date", "invalid_passcode", "user_cancelled"}
 )
 
-// renderAuth writes an authentication log record (API.md 3.1).
+// renderAuth writes an authentication log record (docs/duo-api.md §3.1).
 func (ac *Account) renderAuth(b []byte, g *rng, t time.Time, h uint64, at *authAttrs) []byte {
 	p := ac.pools
 	u := pick(g, p.users)
@@ -404,7 +404,7 @@ var adminActions = []string{"admin_login", "admin_login", "admin_login_error", "
 	"user_delete", "group_create", "integration_update", "phone_create", "admin_create", "customer_update",
 	"admin_self_activate", "bypass_create", "admin_2fa_error"}
 
-// renderAdmin writes an administrator log record (API.md 3.2).
+// renderAdmin writes an administrator log record (docs/duo-api.md §3.2).
 func (ac *Account) renderAdmin(b []byte, g *rng, t time.Time) []byte {
 	p := ac.pools
 	ad := pick(g, p.admins)
@@ -477,7 +477,7 @@ func (ac *Account) renderAdmin(b []byte, g *rng, t time.Time) []byte {
 	return append(b, '}')
 }
 
-// renderTelephony writes a telephony v2 item (API.md 3.3).
+// renderTelephony writes a telephony v2 item (docs/duo-api.md §3.3).
 func (ac *Account) renderTelephony(b []byte, g *rng, t time.Time, h uint64) []byte {
 	typ := "sms"
 	credits := 1
@@ -523,7 +523,7 @@ func appendActivityParty(b []byte, details string, detailsOK bool, key, name, ty
 	return append(b, '}')
 }
 
-// renderActivity writes an activity v2 item (API.md 3.4).
+// renderActivity writes an activity v2 item (docs/duo-api.md §3.4).
 func (ac *Account) renderActivity(b []byte, g *rng, t time.Time, h uint64) []byte {
 	p := ac.pools
 	ad := pick(g, p.admins)
@@ -625,7 +625,7 @@ func (ac *Account) renderActivity(b []byte, g *rng, t time.Time, h uint64) []byt
 	return append(b, `"}`...)
 }
 
-// renderOffline writes an offline enrollment record (API.md 3.5).
+// renderOffline writes an offline enrollment record (docs/duo-api.md §3.5).
 func (ac *Account) renderOffline(b []byte, g *rng, t time.Time) []byte {
 	p := ac.pools
 	u := pick(g, p.users)
@@ -660,7 +660,7 @@ func (ac *Account) tmType(h uint64) string {
 	}
 }
 
-// renderTrustMonitor writes a Trust Monitor event (API.md 3.6).
+// renderTrustMonitor writes a Trust Monitor event (docs/duo-api.md §3.6).
 func (ac *Account) renderTrustMonitor(b []byte, g *rng, t time.Time, h uint64) []byte {
 	p := ac.pools
 	typ := ac.tmType(h)

@@ -19,17 +19,17 @@ const (
 	DefaultHost           = "api-sim00000.duosecurity.com"
 	DefaultIntegrationKey = "DISIMULATOR000000001"
 	DefaultSecretKey      = "simulatorsecretkey0000000000000000000000"
-	// DefaultDelay is Duo's availability delay (API.md 1.6).
+	// DefaultDelay is Duo's availability delay (docs/duo-api.md §1.6).
 	DefaultDelay = 2 * time.Minute
 	// DefaultMaxClockSkew is the simulator's Date tolerance. Duo's is not
-	// documented (API.md 1.4, 7).
+	// documented (docs/duo-api.md §1.4, §7).
 	DefaultMaxClockSkew = 5 * time.Minute
 )
 
 // Config configures a Sim. Zero values take the defaults above.
 type Config struct {
 	// Host is the API hostname the simulator expects as canonical line 3
-	// (API.md 2.1); default DefaultHost.
+	// (docs/duo-api.md §2.1); default DefaultHost.
 	Host string
 	// IntegrationKey is the accepted ikey; default DefaultIntegrationKey.
 	IntegrationKey string
@@ -38,7 +38,7 @@ type Config struct {
 	// Seed makes the generated events and injected faults deterministic.
 	Seed int64
 	// Delay is the availability delay: an event becomes visible at
-	// Time + Delay (API.md 1.6). Default DefaultDelay; negative means 0.
+	// Time + Delay (docs/duo-api.md §1.6). Default DefaultDelay; negative means 0.
 	Delay time.Duration
 	// MaxClockSkew: a request Date further than this from the simulator's
 	// clock is answered 401 40105. Default DefaultMaxClockSkew.

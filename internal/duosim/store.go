@@ -15,9 +15,9 @@ import (
 type apiKind int
 
 const (
-	kindV2 apiKind = iota // mintime/maxtime ms, next_offset cursor (API.md 3.1, 3.3, 3.4)
-	kindV1                // mintime seconds, earliest 1000, bare array (API.md 3.2, 3.5)
-	kindTM                // Trust Monitor: ms window on surfaced time, offset token (API.md 3.6)
+	kindV2 apiKind = iota // mintime/maxtime ms, next_offset cursor (docs/duo-api.md §3.1, §3.3, §3.4)
+	kindV1                // mintime seconds, earliest 1000, bare array (docs/duo-api.md §3.2, §3.5)
+	kindTM                // Trust Monitor: ms window on surfaced time, offset token (docs/duo-api.md §3.6)
 )
 
 // typeInfo describes one log type.
@@ -40,7 +40,7 @@ var logTypes = []*typeInfo{
 	{name: "trust_monitor", path: "/admin/v1/trust_monitor/events", kind: kindTM, prec: 1e3, listKey: "events", maxLimit: 500, salt: 0x7a57},
 }
 
-// LogTypes lists the log type names the simulator knows, in API.md order.
+// LogTypes lists the log type names the simulator knows, in docs/duo-api.md order.
 func LogTypes() []string {
 	out := make([]string, len(logTypes))
 	for i, ti := range logTypes {
@@ -97,7 +97,7 @@ func floorDiv(a, b int64) int64 {
 
 // store holds one log type's events, sorted by the type's serving order:
 // v2 and Trust Monitor by (ms, id, seq) — the granularity of Duo's cursor,
-// so a next_offset "<ms>,<id>" is an exact search-after key (API.md 4.1) —
+// so a next_offset "<ms>,<id>" is an exact search-after key (docs/duo-api.md §4.1) —
 // and v1 by (second, seq).
 type store struct {
 	ti      *typeInfo
@@ -405,7 +405,7 @@ func idOf(b []byte, h uint64) []byte {
 	return b
 }
 
-// sekeyOf renders h as a 20-character Trust Monitor id (API.md 3.6).
+// sekeyOf renders h as a 20-character Trust Monitor id (docs/duo-api.md §3.6).
 func sekeyOf(b []byte, h uint64) []byte {
 	const alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	b = append(b, 'S', 'E')

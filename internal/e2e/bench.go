@@ -6,7 +6,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha512"
@@ -14,13 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +32,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/internal/otlpsink"
 )
 
 // This file holds what the end-to-end benchmarks (bench_e2e_test.go, `make bench-e2e`)
@@ -200,12 +200,8 @@ type CountingSink struct {
 func StartCountingSink(tb testing.TB) *CountingSink {
 	tb.Helper()
 	s := &CountingSink{}
-	s.Server = httptest.NewServer(s)
+	s.Server = serve(tb, s)
 	s.URL = s.Server.URL
-	tb.Cleanup(func() {
-		s.Server.CloseClientConnections()
-		s.Server.Close()
-	})
 	return s
 }
 
@@ -213,47 +209,38 @@ func StartCountingSink(tb testing.TB) *CountingSink {
 // the exporter's encoding: json, its JSON form), plain or gzip-compressed, and answers an
 // empty ExportLogsServiceResponse.
 func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" {
-		http.Error(w, "only POST /v1/logs", http.StatusNotFound)
-		return
-	}
-	ct := r.Header.Get("Content-Type")
-	if ct != "application/x-protobuf" && ct != "application/json" {
-		http.Error(w, "only application/x-protobuf or application/json, got "+ct, http.StatusUnsupportedMediaType)
-		return
-	}
-	var body io.Reader = r.Body
-	switch enc := r.Header.Get("Content-Encoding"); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(r.Body)
+	if r.Header.Get("Content-Type") == "application/json" {
+		// The exporter's encoding: json (BENCH_E2E_ENCODING), to measure what it costs.
+		b, status, err := otlpsink.ReadBody(r)
 		if err != nil {
+			http.Error(w, err.Error(), status)
+			return
+		}
+		req := plogotlp.NewExportRequest()
+		if err := req.UnmarshalJSON(b); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		defer zr.Close()
-		body = zr
-	default:
-		http.Error(w, "unsupported Content-Encoding "+enc, http.StatusUnsupportedMediaType)
+		s.count(req.Logs().LogRecordCount())
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("{}"))
 		return
 	}
-	b, err := io.ReadAll(body)
+	b, ok := exportBody(w, r)
+	if !ok {
+		return
+	}
+	n, err := CountLogRecords(b)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var n int
-	if ct == "application/json" {
-		req := plogotlp.NewExportRequest()
-		err = req.UnmarshalJSON(b)
-		n = req.Logs().LogRecordCount()
-	} else {
-		n, err = CountLogRecords(b)
-	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
+	s.count(n)
+	acceptExport(w)
+}
+
+func (s *CountingSink) count(n int) {
 	s.mu.Lock()
 	s.records += int64(n)
 	s.requests++
@@ -261,11 +248,6 @@ func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.last = time.Now()
 	}
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(http.StatusOK)
-	if ct == "application/json" {
-		_, _ = w.Write([]byte("{}"))
-	}
 }
 
 // Counts returns the records and requests received so far and when the record count
@@ -417,13 +399,8 @@ func nextOffset(body []byte) (string, error) {
 // (date, method, host, path, sorted percent-encoded parameters; docs/duo-api.md §2.1) under
 // HMAC-SHA512.
 func signedGet(ctx context.Context, sim *SimServer, path string, params map[string]string) (*http.Request, error) {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var q strings.Builder
-	for i, k := range keys {
+	for i, k := range slices.Sorted(maps.Keys(params)) {
 		if i > 0 {
 			q.WriteByte('&')
 		}

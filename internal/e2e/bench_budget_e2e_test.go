@@ -8,7 +8,6 @@ package e2e
 import (
 	"context"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -24,17 +23,7 @@ import (
 // so it runs only when asked (BENCH_BUDGET_MINUTES, default 5, or BENCH_E2E_RATELIMIT=1).
 func BenchmarkE2EBudgetNoise(b *testing.B) {
 	const rateLimit, interval, noise = 60.0, 10 * time.Second, 0.3
-	run := 5 * time.Minute
-	switch v := os.Getenv("BENCH_BUDGET_MINUTES"); {
-	case v != "":
-		m, err := strconv.ParseFloat(v, 64)
-		if err != nil || m <= 0 {
-			b.Fatalf("BENCH_BUDGET_MINUTES: %q is not a positive number", v)
-		}
-		run = time.Duration(m * float64(time.Minute))
-	case os.Getenv("BENCH_E2E_RATELIMIT") != "1":
-		b.Skip("takes 5 minutes: set BENCH_E2E_RATELIMIT=1 (or BENCH_BUDGET_MINUTES)")
-	}
+	run := longRun(b, "BENCH_BUDGET_MINUTES", 5*time.Minute)
 	b.StopTimer()
 	r := startBudgetRig(b, duosim.Config{Seed: 900, Delay: time.Second, Faults: duosim.Faults{P429: noise}}, budgetNoiseSizes,
 		CollectorConfig{RateLimit: rateLimit, PullInterval: interval, Window: 2 * interval, Delay: time.Second})

@@ -283,6 +283,24 @@ func writeBenchConfig(tb testing.TB, c BenchConfig, dir string) string {
 	return p
 }
 
+// longRun is how long a benchmark that takes minutes runs: the minutes in env if set,
+// else def if BENCH_E2E_RATELIMIT=1; otherwise it skips the benchmark.
+func longRun(b *testing.B, env string, def time.Duration) time.Duration {
+	b.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		if os.Getenv("BENCH_E2E_RATELIMIT") != "1" {
+			b.Skipf("takes %g minutes: set BENCH_E2E_RATELIMIT=1 (or %s)", def.Minutes(), env)
+		}
+		return def
+	}
+	m, err := strconv.ParseFloat(v, 64)
+	if err != nil || m <= 0 {
+		b.Fatalf("%s: %q is not a positive number", env, v)
+	}
+	return time.Duration(m * float64(time.Minute))
+}
+
 // BenchmarkE2ERateLimit runs otelcol-duo through a backfill larger than it can read
 // against a simulator enforcing 30 requests a minute on the endpoint, with the receiver's
 // budget starting at twice that so that it has to learn the limit from 429s. It reports
@@ -290,17 +308,7 @@ func writeBenchConfig(tb testing.TB, c BenchConfig, dir string) string {
 // answered 429. It takes minutes, so it runs only when asked (BENCH_RATELIMIT_MINUTES or
 // BENCH_E2E_RATELIMIT=1).
 func BenchmarkE2ERateLimit(b *testing.B) {
-	run := defaultRLDuration
-	switch v := os.Getenv("BENCH_RATELIMIT_MINUTES"); {
-	case v != "":
-		m, err := strconv.ParseFloat(v, 64)
-		if err != nil || m <= 0 {
-			b.Fatalf("BENCH_RATELIMIT_MINUTES: %q is not a positive number", v)
-		}
-		run = time.Duration(m * float64(time.Minute))
-	case os.Getenv("BENCH_E2E_RATELIMIT") != "1":
-		b.Skip("takes 5 minutes: set BENCH_E2E_RATELIMIT=1 (or BENCH_RATELIMIT_MINUTES)")
-	}
+	run := longRun(b, "BENCH_RATELIMIT_MINUTES", defaultRLDuration)
 	bin := Collector(b)
 	b.StopTimer()
 	now := time.Now()

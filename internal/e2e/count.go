@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/internal/otlptest"
 )
 
 // Key identifies one event for counting: its log type and either its id (v2 and Trust
@@ -116,15 +117,8 @@ func canonical(v any) (string, error) {
 // describes. Records it cannot identify are counted under LogType "?" with the reason.
 func Received(ld plog.Logs) Counts {
 	out := Counts{}
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				out[keyOfRecord(lrs.At(k))]++
-			}
-		}
+	for lr := range otlptest.LogRecords(ld) {
+		out[keyOfRecord(lr)]++
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/internal/otlptest"
 )
 
 // fakeEnv is what the examples read from the environment, at well-formed fake values.
@@ -252,14 +253,8 @@ func TestE2ERedactionExample(t *testing.T) {
 var phoneNumber = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,}[0-9]`)
 
 func forEachRecord(ld plog.Logs, fn func(plog.LogRecord)) {
-	for i := 0; i < ld.ResourceLogs().Len(); i++ {
-		sls := ld.ResourceLogs().At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				fn(lrs.At(k))
-			}
-		}
+	for lr := range otlptest.LogRecords(ld) {
+		fn(lr)
 	}
 }
 

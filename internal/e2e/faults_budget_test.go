@@ -8,8 +8,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,13 +106,8 @@ func (r *budgetRig) finish(fault string, note func(map[string]BudgetSummary) str
 
 // budgetNote lists, per endpoint, what the collector logged of its budget.
 func budgetNote(budgets map[string]BudgetSummary) string {
-	paths := make([]string, 0, len(budgets))
-	for p := range budgets {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
 	var b strings.Builder
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(budgets)) {
 		s := budgets[p]
 		fmt.Fprintf(&b, "; %s: %d × 429, %d cuts, budget lowest %.1f last %.1f/min",
 			p[strings.LastIndex(p, "/")+1:], s.Limited, s.Cuts, s.Lowest, s.Last)

@@ -4,9 +4,7 @@
 package e2e
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -42,12 +40,8 @@ type StampingSink struct {
 func StartStampingSink(tb testing.TB) *StampingSink {
 	tb.Helper()
 	s := newStampingSink(time.Now)
-	s.Server = httptest.NewServer(s)
+	s.Server = serve(tb, s)
 	s.URL = s.Server.URL
-	tb.Cleanup(func() {
-		s.Server.CloseClientConnections()
-		s.Server.Close()
-	})
 	return s
 }
 
@@ -55,26 +49,11 @@ func newStampingSink(now func() time.Time) *StampingSink {
 	return &StampingSink{first: map[Key]time.Time{}, counts: Counts{}, now: now}
 }
 
-// ServeHTTP accepts POST /v1/logs and stamps every record of the request with the time
-// the request was decoded.
+// ServeHTTP accepts POST /v1/logs with a protobuf ExportLogsServiceRequest, plain or
+// gzip-compressed, and stamps every record of it with the time the request was decoded.
 func (s *StampingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" {
-		http.Error(w, "only POST /v1/logs", http.StatusNotFound)
-		return
-	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	b, ok := exportBody(w, r)
+	if !ok {
 		return
 	}
 	req := plogotlp.NewExportRequest()
@@ -93,8 +72,7 @@ func (s *StampingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.records += n
 	}
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.WriteHeader(http.StatusOK)
+	acceptExport(w)
 }
 
 // Stored returns when a record of k was first stored.

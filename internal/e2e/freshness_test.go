@@ -83,6 +83,7 @@ func TestMeasureFreshness(t *testing.T) {
 		require.NoError(t, err)
 		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+"/v1/logs", bytes.NewReader(b))
 		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-protobuf")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		_ = resp.Body.Close()

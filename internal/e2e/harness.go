@@ -79,12 +79,8 @@ func StartSink(tb testing.TB, path string) *SinkServer {
 	if err != nil {
 		tb.Fatalf("cannot open sink: %v", err)
 	}
-	srv := httptest.NewServer(s)
-	tb.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		_ = s.Close()
-	})
+	tb.Cleanup(func() { _ = s.Close() }) // after the server below has closed
+	srv := serve(tb, s)
 	return &SinkServer{Sink: s, Server: srv, URL: srv.URL}
 }
 

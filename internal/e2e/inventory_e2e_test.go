@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/internal/otlptest"
 )
 
 // TestE2EInventory runs the binary with the duo receiver in a logs and a metrics pipeline
@@ -78,24 +79,14 @@ service:
 	})
 	counts := sim.InventoryCounts(720*time.Hour, time.Now())
 	got := map[string]int64{}
-	rms := md.ResourceMetrics()
-	for i := range rms.Len() {
-		sms := rms.At(i).ScopeMetrics()
-		for j := range sms.Len() {
-			ms := sms.At(j).Metrics()
-			for k := range ms.Len() {
-				dps := ms.At(k).Gauge().DataPoints()
-				for l := range dps.Len() {
-					if ms.At(k).Name() == "duo.users" {
-						st, _ := dps.At(l).Attributes().Get("duo.user.status")
-						en, _ := dps.At(l).Attributes().Get("duo.user.enrolled")
-						got[fmt.Sprintf("users %s %v", st.Str(), en.Bool())] = dps.At(l).IntValue()
-						continue
-					}
-					got[ms.At(k).Name()] += dps.At(l).IntValue()
-				}
-			}
+	for name, dp := range otlptest.Gauges(md) {
+		if name == "duo.users" {
+			st, _ := dp.Attributes().Get("duo.user.status")
+			en, _ := dp.Attributes().Get("duo.user.enrolled")
+			got[fmt.Sprintf("users %s %v", st.Str(), en.Bool())] = dp.IntValue()
+			continue
 		}
+		got[name] += dp.IntValue()
 	}
 	want := map[string]int64{}
 	for k, n := range counts.Users {
@@ -127,17 +118,10 @@ service:
 		}
 		users = map[string]int{}
 		for _, ld := range lds {
-			rls := ld.ResourceLogs()
-			for i := range rls.Len() {
-				sls := rls.At(i).ScopeLogs()
-				for j := range sls.Len() {
-					lrs := sls.At(j).LogRecords()
-					for k := range lrs.Len() {
-						if lrs.At(k).EventName() == "duo.user" {
-							id, _ := lrs.At(k).Attributes().Get("user.id")
-							users[id.Str()]++
-						}
-					}
+			for lr := range otlptest.LogRecords(ld) {
+				if lr.EventName() == "duo.user" {
+					id, _ := lr.Attributes().Get("user.id")
+					users[id.Str()]++
 				}
 			}
 		}

@@ -216,7 +216,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnsupportedMediaType, "content type must be "+contentTypeProto+" or "+contentTypeJSON)
 		return
 	}
-	body, status, err := readBody(r)
+	body, status, err := ReadBody(r)
 	if err != nil {
 		s.reject(w, status, err.Error())
 		return
@@ -355,7 +355,9 @@ func (s *Sink) reject(w http.ResponseWriter, status int, msg string) {
 	http.Error(w, msg, status)
 }
 
-func readBody(r *http.Request) ([]byte, int, error) {
+// ReadBody reads the body of an OTLP/HTTP request, plain or gzip, up to 64 MiB once
+// decompressed. On error, status is what to answer.
+func ReadBody(r *http.Request) (body []byte, status int, err error) {
 	var rd io.Reader = r.Body
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
@@ -369,7 +371,7 @@ func readBody(r *http.Request) ([]byte, int, error) {
 	default:
 		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("unsupported content encoding %q", enc)
 	}
-	body, err := io.ReadAll(io.LimitReader(rd, maxBodyBytes+1))
+	body, err = io.ReadAll(io.LimitReader(rd, maxBodyBytes+1))
 	if err != nil {
 		return nil, http.StatusBadRequest, fmt.Errorf("failed to read body: %w", err)
 	}

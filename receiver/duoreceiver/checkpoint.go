@@ -40,6 +40,8 @@ type storedCheckpoint struct {
 	Cursor  time.Time    `json:"cursor"`
 	Window  *windowState `json:"window,omitempty"`
 	Seen    []storedSeen `json:"seen,omitempty"`
+	// Filters is streamState.filters; absent in values saved without filters.
+	Filters string `json:"filters,omitempty"`
 }
 
 type storedSeen struct {
@@ -51,7 +53,7 @@ type storedSeen struct {
 var errCheckpointVersion = errors.New("unknown checkpoint version")
 
 func encodeCheckpoint(st *streamState) ([]byte, error) {
-	sc := storedCheckpoint{Version: checkpointVersion, Cursor: st.cursor.UTC(), Window: st.window}
+	sc := storedCheckpoint{Version: checkpointVersion, Cursor: st.cursor.UTC(), Window: st.window, Filters: st.filters}
 	if len(st.seen) > 0 {
 		sc.Seen = make([]storedSeen, 0, len(st.seen))
 		for id, t := range st.seen {
@@ -81,7 +83,7 @@ func decodeCheckpoint(data []byte) (*streamState, error) {
 	if sc.Window != nil && sc.Window.End.Before(sc.Window.Start) {
 		return nil, errors.New("checkpoint window ends before it starts")
 	}
-	st := &streamState{cursor: sc.Cursor, window: sc.Window, seen: make(map[string]time.Time, len(sc.Seen))}
+	st := &streamState{cursor: sc.Cursor, window: sc.Window, seen: make(map[string]time.Time, len(sc.Seen)), filters: sc.Filters}
 	for _, s := range sc.Seen {
 		st.seen[s.ID] = time.UnixMicro(s.T).UTC()
 	}

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -32,13 +31,13 @@ const (
 )
 
 const (
-	// maxLookback is how far back Duo's v2 log endpoints serve events (API.md 1.6).
+	// maxLookback is how far back Duo's v2 log endpoints serve events (docs/duo-api.md §1.6).
 	maxLookback = 180 * 24 * time.Hour
 	// retentionSafety is the oldest mintime the receiver asks for: a little inside
 	// maxLookback, because a mintime right at the edge is refused with 400 40002 "mintime
-	// must be within the past 180 days" (API.md 1.6, pitfall 6.4; a Duo engineer advises 179 days).
+	// must be within the past 180 days" (docs/duo-api.md §1.6, §6.4; a Duo engineer advises 179 days).
 	retentionSafety = maxLookback - time.Hour
-	// minRecommendedInterval: Duo asks for log requests no more than once a minute (API.md 1.6).
+	// minRecommendedInterval: Duo asks for log requests no more than once a minute (docs/duo-api.md §1.6).
 	minRecommendedInterval = time.Minute
 	// secretKeyLength is the length of every Duo secret key.
 	secretKeyLength = 40
@@ -76,8 +75,10 @@ type Config struct {
 	IntegrationKey string `mapstructure:"integration_key"`
 	// SecretKey is the Admin API application's secret key (skey). Never logged.
 	SecretKey configopaque.String `mapstructure:"secret_key"`
-	// AccountID, when set, reads a child account through the Accounts API (API.md 3.9).
+	// AccountID, when set, reads a child account through the Accounts API (docs/duo-api.md §3.9).
 	AccountID string `mapstructure:"account_id"`
+	// Accounts reads many child accounts of a parent through the Accounts API.
+	Accounts AccountsConfig `mapstructure:"accounts"`
 	// StorageID names the storage extension that keeps the cursors. Nil keeps them in memory.
 	StorageID *component.ID `mapstructure:"storage"`
 	// Logs configures each log stream.
@@ -86,7 +87,7 @@ type Config struct {
 	// or BodyJSON (the record's JSON text as a string, which is cheaper to build and to
 	// export, and what many backends store anyway).
 	Body string `mapstructure:"body"`
-	// Delay is how far behind now a pull stops: Duo's availability delay (API.md 1.6).
+	// Delay is how far behind now a pull stops: Duo's availability delay (docs/duo-api.md §1.6).
 	Delay time.Duration `mapstructure:"delay"`
 	// InitialLookback is how far back the first pull of a log type reads when there is no
 	// stored cursor. 0 means the log type's window.
@@ -125,6 +126,8 @@ type LogTypeConfig struct {
 	// Window is how much history every pull re-reads, so that events Duo surfaces late are
 	// still caught; already delivered events are dropped. Keep it above pull_interval.
 	Window time.Duration `mapstructure:"window"`
+	// Filters are Duo's server-side filters; only logs.authentication takes them.
+	Filters AuthFilters `mapstructure:"filters"`
 }
 
 // Unmarshal decodes the configuration. Config needs its own: otherwise the Unmarshal of the
@@ -168,19 +171,10 @@ func (l *LogsConfig) byType(lt duoapi.LogType) *LogTypeConfig {
 }
 
 // logsConfigField is the index in LogsConfig of each log type's field, the one whose key
-// (logs.<type>) is the log type's name: the yaml keys and duoapi's log types are tied here
-// once, not by a list per site. A log type without a field, or a field that is no log
-// type, stops every test and binary.
+// (logs.<type>) is the log type's name. A log type without a field, or a field that is no
+// log type, stops every test and binary.
 var logsConfigField = func() map[duoapi.LogType]int {
-	t := reflect.TypeFor[LogsConfig]()
-	idx := make(map[duoapi.LogType]int, t.NumField())
-	for i := range t.NumField() {
-		lt := duoapi.LogType(t.Field(i).Tag.Get("mapstructure"))
-		if !slices.Contains(duoapi.LogTypes, lt) {
-			panic(fmt.Sprintf("duoreceiver: LogsConfig.%s has key %q, which is no duoapi log type", t.Field(i).Name, lt))
-		}
-		idx[lt] = i
-	}
+	idx := fieldIndex(reflect.TypeFor[LogsConfig](), duoapi.LogTypes, "duoapi log type")
 	for _, lt := range duoapi.LogTypes {
 		if _, ok := idx[lt]; !ok {
 			panic(fmt.Sprintf("duoreceiver: LogsConfig has no field with key %q", lt))
@@ -205,7 +199,7 @@ func (cfg *Config) baseURL() string {
 	return "https://" + cfg.host()
 }
 
-// host is api_hostname as it is signed (API.md 2.1: line 3 is lower-cased).
+// host is api_hostname as it is signed (docs/duo-api.md §2.1: line 3 is lower-cased).
 func (cfg *Config) host() string {
 	return strings.ToLower(cfg.APIHostname)
 }
@@ -253,6 +247,8 @@ func (cfg *Config) Validate() error {
 	if enabled == 0 && !cfg.Inventory.anyEnabled() {
 		errs = append(errs, errNothingEnabled)
 	}
+	errs = append(errs, cfg.validateFilters()...)
+	errs = append(errs, cfg.Accounts.validate(cfg.AccountID)...)
 	return errors.Join(errs...)
 }
 
@@ -298,6 +294,16 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// simulatorEndpoint reports whether requests go to a loopback address: a simulator, not
+// Duo. Duo's requests for restraint (intervals) concern its own hosts.
+func (cfg *Config) simulatorEndpoint() bool {
+	if cfg.Endpoint == "" {
+		return false
+	}
+	u, err := url.Parse(cfg.Endpoint)
+	return err == nil && isLoopback(u.Hostname())
+}
+
 // warn logs the settings that are allowed but probably wrong. Called at every Start.
 func (cfg *Config) warn(logger *zap.Logger) {
 	host := cfg.host()
@@ -309,11 +315,7 @@ func (cfg *Config) warn(logger *zap.Logger) {
 		logger.Warn("api_hostname is outside duosecurity.com and duofederal.com; check it against the Duo Admin Panel",
 			zap.String("api_hostname", host))
 	}
-	// Duo's request for restraint concerns its hosts; a loopback endpoint is a simulator.
-	simulator := false
-	if u, err := url.Parse(cfg.Endpoint); err == nil && cfg.Endpoint != "" {
-		simulator = isLoopback(u.Hostname())
-	}
+	simulator := cfg.simulatorEndpoint()
 	for _, lt := range duoapi.LogTypes {
 		ltc := cfg.Logs.byType(lt)
 		if !ltc.Enabled {
@@ -328,7 +330,10 @@ func (cfg *Config) warn(logger *zap.Logger) {
 				zap.String("log_type", string(lt)), zap.Duration("window", ltc.Window), zap.Duration("pull_interval", ltc.PullInterval))
 		}
 	}
-	cfg.Inventory.warn(logger)
+	if !simulator {
+		cfg.Inventory.warn(logger)
+	}
+	cfg.logFilters(logger)
 	if cfg.TLS.InsecureSkipVerify {
 		logger.Warn("tls insecure_skip_verify is set: the Duo server certificate is not verified; use it only for tests")
 	}

@@ -110,6 +110,70 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"nothing to read: no log type and no inventory resource is enabled"},
 		},
 		{
+			name: "filters",
+			want: func() *Config {
+				cfg := validConfig()
+				cfg.Logs.Authentication.Filters = AuthFilters{
+					Users:        []string{"DUAAAAAAAAAAAAAAAAAA", "DUBBBBBBBBBBBBBBBBBB"},
+					Groups:       []string{"DGAAAAAAAAAAAAAAAAAA"},
+					Applications: []string{"DIAPPAAAAAAAAAAAAAAA"},
+					EventTypes:   []string{"authentication"},
+					Results:      []string{"denied", "fraud"},
+					Reasons:      []string{"no_response", "locked_out"},
+					Factors:      []string{"duo_push", "WebAuthn Security Key"},
+					PhoneNumbers: []string{"+15555550100"},
+					Tokens:       []string{"DHTOKENAAAAAAAAAAAAA"},
+				}
+				return cfg
+			},
+		},
+		{
+			name: "invalid_filters",
+			wantErr: []string{
+				`logs.authentication.filters.results: "failed" is not a value Duo accepts; use one of success, denied, fraud`,
+				`logs.authentication.filters.event_types: "login" is not a value Duo accepts; use one of authentication, enrollment`,
+				"logs.telephony.filters: duo filters only the authentication log",
+			},
+		},
+		{
+			name:             "unknown_filter",
+			wantUnmarshalErr: []string{"'logs.authentication.filters' has invalid keys: user"},
+		},
+		{
+			name: "accounts",
+			want: func() *Config {
+				cfg := validConfig()
+				cfg.APIHostname = "api-parent00.duosecurity.com"
+				cfg.Accounts = AccountsConfig{
+					Discover: true, RefreshInterval: 30 * time.Minute,
+					Include: []string{"Customer *", "DA9VZOC5X63I2W72NRP9"}, Exclude: []string{"* (test)"},
+					MaxRequestsPerMinute: 120,
+				}
+				return cfg
+			},
+		},
+		{
+			name: "accounts_ids",
+			want: func() *Config {
+				cfg := validConfig()
+				cfg.APIHostname = "api-parent00.duosecurity.com"
+				cfg.Accounts.IDs = []string{"DA9VZOC5X63I2W72NRP9", "DAAAAAAAAAAAAAAAAAA1"}
+				return cfg
+			},
+		},
+		{
+			name: "invalid_accounts",
+			wantErr: []string{
+				"accounts: ids and discover exclude each other",
+				"account_id reads one child account",
+				"accounts.refresh_interval: must be positive",
+				"accounts.max_requests_per_minute: must not be negative",
+				`accounts.ids: "DA-1" is not a Duo child account id`,
+				`accounts.ids: "DA9VZOC5X63I2W72NRP9" is listed twice`,
+				`accounts.exclude: "[unclosed" is not a valid glob`,
+			},
+		},
+		{
 			name:             "unknown_keys",
 			wantUnmarshalErr: []string{"storag", "'logs' has invalid keys: authentification"},
 		},
@@ -179,6 +243,15 @@ func TestValidate(t *testing.T) {
 		{name: "http endpoint not loopback", mutate: func(c *Config) { c.Endpoint = "http://10.0.0.1:8080" }, wantErr: []string{"endpoint: http:// is only allowed"}},
 		{name: "endpoint without scheme", mutate: func(c *Config) { c.Endpoint = "proxy.example.com" }, wantErr: []string{"endpoint: must be an absolute"}},
 		{name: "endpoint with other scheme", mutate: func(c *Config) { c.Endpoint = "ftp://127.0.0.1" }, wantErr: []string{"endpoint: must be an absolute"}},
+		{name: "filter of the closed results set", mutate: func(c *Config) { c.Logs.Authentication.Filters.Results = []string{"success"} }},
+		{name: "filter factor outside the examples is allowed", mutate: func(c *Config) { c.Logs.Authentication.Filters.Factors = []string{"verified_duo_push"} }},
+		{name: "filter reason outside the examples is allowed", mutate: func(c *Config) { c.Logs.Authentication.Filters.Reasons = []string{"user_mistake"} }},
+		{name: "filter result is case sensitive", mutate: func(c *Config) { c.Logs.Authentication.Filters.Results = []string{"Success"} }, wantErr: []string{`filters.results: "Success" is not a value Duo accepts`}},
+		{name: "filter empty value", mutate: func(c *Config) { c.Logs.Authentication.Filters.Users = []string{" "} }, wantErr: []string{"logs.authentication.filters.users: an empty value"}},
+		{name: "filter value twice", mutate: func(c *Config) { c.Logs.Authentication.Filters.Groups = []string{"DG1", "DG1"} }, wantErr: []string{`logs.authentication.filters.groups: "DG1" is listed twice`}},
+		{name: "filters on a log Duo does not filter", mutate: func(c *Config) { c.Logs.Activity.Filters.Users = []string{"DU1"} }, wantErr: []string{"logs.activity.filters: duo filters only the authentication log"}},
+		{name: "accounts include without discover", mutate: func(c *Config) { c.Accounts.Include = []string{"A*"} }, wantErr: []string{"accounts: include and exclude choose among discovered children"}},
+		{name: "accounts discover with the default refresh", mutate: func(c *Config) { c.Accounts.Discover = true }},
 		{
 			name: "nothing enabled",
 			mutate: func(c *Config) {
@@ -335,5 +408,31 @@ func TestLogsConfigByType(t *testing.T) {
 		for _, other := range duoapi.LogTypes {
 			assert.Equal(t, other == lt, got.byType(other).Enabled, "logs.%s set, byType(%s)", lt, other)
 		}
+	}
+}
+
+func TestAccountsSelects(t *testing.T) {
+	const id = "DA9VZOC5X63I2W72NRP9"
+	tests := []struct {
+		name             string
+		include, exclude []string
+		childName        string
+		want             bool
+	}{
+		{name: "no lists reads every child", childName: "Acme", want: true},
+		{name: "include by id", include: []string{id}, childName: "Acme", want: true},
+		{name: "include by glob", include: []string{"Ac*"}, childName: "Acme", want: true},
+		{name: "include misses", include: []string{"Bo*", "DAOTHER"}, childName: "Acme", want: false},
+		{name: "exclude by id", exclude: []string{id}, childName: "Acme", want: false},
+		{name: "exclude by glob", exclude: []string{"* (test)"}, childName: "Acme (test)", want: false},
+		{name: "exclude wins over include", include: []string{"Ac*"}, exclude: []string{"Acme"}, childName: "Acme", want: false},
+		{name: "glob is whole-name", include: []string{"Ac"}, childName: "Acme", want: false},
+		{name: "id is not a glob on the id", include: []string{"DA*"}, childName: "Acme", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := AccountsConfig{Discover: true, Include: tt.include, Exclude: tt.exclude}
+			assert.Equal(t, tt.want, a.selects(id, tt.childName))
+		})
 	}
 }

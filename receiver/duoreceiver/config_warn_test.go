@@ -13,14 +13,17 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-// The pull_interval warning is about Duo's hosts: a loopback endpoint is a simulator, which
+// The pull_interval and inventory.interval warnings are about Duo's hosts: a loopback endpoint is a simulator, which
 // asks for no such restraint, so a demo polling it every few seconds starts quietly.
 func TestConfigIntervalWarningOnlyForDuo(t *testing.T) {
-	const msg = "pull_interval is under a minute; Duo asks for log requests no more than once a minute"
+	const (
+		msg    = "pull_interval is under a minute; Duo asks for log requests no more than once a minute"
+		invMsg = "inventory.interval is under 5 minutes; each snapshot pages through every user and code"
+	)
 	tests := []struct {
 		name     string
 		endpoint string
-		want     int // warnings about pull_interval
+		want     int // warnings about pull_interval; inventory.interval warns once where it does
 	}{
 		{"duo's host", "", 2},
 		{"proxy in front of duo", "https://proxy.example.com", 2},
@@ -34,9 +37,11 @@ func TestConfigIntervalWarningOnlyForDuo(t *testing.T) {
 			cfg.Endpoint = tt.endpoint
 			cfg.Logs.Authentication.PullInterval = 10 * time.Second
 			cfg.Logs.Telephony.PullInterval = 30 * time.Second
+			cfg.Inventory.Interval = time.Minute
 			core, logs := observer.New(zapcore.WarnLevel)
 			cfg.warn(zap.New(core))
 			assert.Equal(t, tt.want, logs.FilterMessage(msg).Len())
+			assert.Equal(t, min(tt.want, 1), logs.FilterMessage(invMsg).Len())
 		})
 	}
 }

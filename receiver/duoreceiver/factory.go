@@ -18,11 +18,11 @@ import (
 )
 
 const (
-	// defaultDelay is Duo's documented availability delay (API.md 1.6): newer events are
+	// defaultDelay is Duo's documented availability delay (docs/duo-api.md §1.6): newer events are
 	// not visible yet, and a query for them comes back empty rather than partial.
 	defaultDelay = 2 * time.Minute
 	// defaultRateLimit is Duo's per-endpoint figure for log endpoints, 2 requests a minute
-	// (API.md 1.6, Duo staff in duo_client_python #101); the client adapts it on 429s.
+	// (docs/duo-api.md §1.6, Duo staff in duo_client_python #101); the client adapts it on 429s.
 	defaultRateLimit = 2.0
 )
 
@@ -66,6 +66,7 @@ func createDefaultConfig() component.Config {
 		Delay:         defaultDelay,
 		RateLimit:     defaultRateLimit,
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		Accounts:      AccountsConfig{RefreshInterval: defaultRefreshInterval},
 		Inventory:     defaultInventory(),
 
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),

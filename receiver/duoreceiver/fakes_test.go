@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/otelcol-duo/otelcol-duo/internal/otlptest"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
@@ -190,16 +191,10 @@ func deliveredIDs(t *testing.T, batches []plog.Logs) []string {
 	t.Helper()
 	ids := []string{}
 	for _, ld := range batches {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			sls := ld.ResourceLogs().At(i).ScopeLogs()
-			for j := 0; j < sls.Len(); j++ {
-				lrs := sls.At(j).LogRecords()
-				for k := 0; k < lrs.Len(); k++ {
-					v, ok := lrs.At(k).Body().Map().Get("txid")
-					require.True(t, ok, "record without txid")
-					ids = append(ids, v.Str())
-				}
-			}
+		for lr := range otlptest.LogRecords(ld) {
+			v, ok := lr.Body().Map().Get("txid")
+			require.True(t, ok, "record without txid")
+			ids = append(ids, v.Str())
 		}
 	}
 	return ids

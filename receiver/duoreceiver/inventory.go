@@ -249,30 +249,28 @@ func (t *receiverTelemetry) inventoryUndecodable(r duoapi.Resource, n int) {
 		metric.WithAttributeSet(attribute.NewSet(attribute.String("resource", string(r)))))
 }
 
-// startInventory starts the snapshots when something consumes them: a metrics pipeline,
-// or entity_logs in a logs pipeline. A logs-only receiver without entity_logs reads no
-// inventory.
-func (r *duoLogsReceiver) startInventory(ctx context.Context, api duoAPI) error {
+// newSnapshotter builds the inventory snapshots of one account when something consumes
+// them: a metrics pipeline, or entity_logs in a logs pipeline. It returns nil for a
+// logs-only receiver without entity_logs, which reads no inventory.
+func (r *duoLogsReceiver) newSnapshotter(api duoAPI, h *health, res mapping.Resource, logger *zap.Logger) *snapshotter {
 	ic := r.cfg.Inventory
 	entity := ic.EntityLogs && r.next != nil
-	if ic.EntityLogs && r.next == nil {
-		r.logger.Warn("inventory.entity_logs is set but the receiver is in no logs pipeline; no entity logs are sent")
-	}
 	if r.nextMetrics == nil && !entity {
 		return nil
 	}
 	inv, ok := api.(inventoryAPI)
 	if !ok {
-		return errors.New("the Duo API client cannot read the inventory")
+		logger.Error("the Duo API client cannot read the inventory; no snapshot is taken")
+		return nil
 	}
 	s := &snapshotter{
 		api:        inv,
 		cfg:        ic,
 		obsrecv:    r.obsrecv,
 		tel:        r.telemetry,
-		health:     r.health,
-		resource:   r.resource,
-		logger:     r.logger.With(zap.String("signal", "inventory")),
+		health:     h,
+		resource:   res,
+		logger:     logger.With(zap.String("signal", "inventory")),
 		now:        r.now,
 		refused:    map[duoapi.Resource]bool{},
 		onSnapshot: r.onSnapshot,
@@ -284,10 +282,12 @@ func (r *duoLogsReceiver) startInventory(ctx context.Context, api duoAPI) error 
 		s.metrics = r.nextMetrics
 		s.mb = metadata.NewMetricsBuilder(r.cfg.MetricsBuilderConfig, r.set)
 	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		s.run(ctx)
-	}()
-	return nil
+	return s
+}
+
+// warnInventory logs, once at start, inventory settings that cannot take effect.
+func (r *duoLogsReceiver) warnInventory() {
+	if r.cfg.Inventory.EntityLogs && r.next == nil {
+		r.logger.Warn("inventory.entity_logs is set but the receiver is in no logs pipeline; no entity logs are sent")
+	}
 }

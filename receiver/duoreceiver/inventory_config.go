@@ -5,9 +5,7 @@ package duoreceiver
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
-	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -84,18 +82,8 @@ func defaultInventory() InventoryConfig {
 
 // inventoryResourceField ties each configurable resource to its field of
 // InventoryResources by the field's key, once, as logsConfigField does for log types.
-var inventoryResourceField = func() map[duoapi.Resource]int {
-	t := reflect.TypeFor[InventoryResources]()
-	idx := make(map[duoapi.Resource]int, t.NumField())
-	for i := range t.NumField() {
-		r := duoapi.Resource(t.Field(i).Tag.Get("mapstructure"))
-		if !slices.Contains(duoapi.Resources, r) {
-			panic(fmt.Sprintf("duoreceiver: InventoryResources.%s has key %q, which is no duoapi resource", t.Field(i).Name, r))
-		}
-		idx[r] = i
-	}
-	return idx
-}()
+// Not every resource has a field: the policy summary goes with policies.
+var inventoryResourceField = fieldIndex(reflect.TypeFor[InventoryResources](), duoapi.Resources, "duoapi resource")
 
 // enabled reports whether resource r is read. The policy summary goes with policies.
 func (ir *InventoryResources) enabled(r duoapi.Resource) bool {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +30,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/internal/otlptest"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
@@ -54,13 +54,7 @@ type invRig struct {
 func newInvRig(t *testing.T, pop duosim.Population, faults duosim.InventoryFaults) *invRig {
 	t.Helper()
 	sim := duosim.New(duosim.Config{Seed: 7, Population: &pop, InventoryFaults: faults})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	cfg := createDefaultConfig().(*Config)
-	cfg.Endpoint = srv.URL
-	cfg.APIHostname = duosim.DefaultHost
-	cfg.IntegrationKey = duosim.DefaultIntegrationKey
-	cfg.SecretKey = duosim.DefaultSecretKey
+	cfg, _ := simConfig(t, sim)
 	cfg.BackOffConfig.InitialInterval = 5 * time.Millisecond
 	cfg.BackOffConfig.MaxInterval = 20 * time.Millisecond
 	cfg.BackOffConfig.MaxElapsedTime = 300 * time.Millisecond
@@ -124,42 +118,11 @@ func (rig *invRig) waitSnapshots(t *testing.T, n int) []string {
 func gauges(mds []pmetric.Metrics) map[string]int64 {
 	out := map[string]int64{}
 	for _, md := range mds {
-		rms := md.ResourceMetrics()
-		for i := range rms.Len() {
-			sms := rms.At(i).ScopeMetrics()
-			for j := range sms.Len() {
-				ms := sms.At(j).Metrics()
-				for k := range ms.Len() {
-					m := ms.At(k)
-					dps := m.Gauge().DataPoints()
-					for l := range dps.Len() {
-						key := m.Name()
-						attrs := dps.At(l).Attributes().AsRaw()
-						for _, a := range sortedKeys(attrs) {
-							key += fmt.Sprintf(" %s=%v", a, attrs[a])
-						}
-						out[key] = dps.At(l).IntValue()
-					}
-				}
-			}
+		for name, dp := range otlptest.Gauges(md) {
+			out[otlptest.PointKey(name, dp)] = dp.IntValue()
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := range keys {
-		for j := i + 1; j < len(keys); j++ {
-			if keys[j] < keys[i] {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
-		}
-	}
-	return keys
 }
 
 // wantGauges is what the simulator's true counts say the gauges must be.
@@ -200,15 +163,8 @@ func wantGauges(c duosim.InventoryCounts) map[string]int64 {
 func entityRecords(lds []plog.Logs) map[string][]plog.LogRecord {
 	out := map[string][]plog.LogRecord{}
 	for _, ld := range lds {
-		rls := ld.ResourceLogs()
-		for i := range rls.Len() {
-			sls := rls.At(i).ScopeLogs()
-			for j := range sls.Len() {
-				lrs := sls.At(j).LogRecords()
-				for k := range lrs.Len() {
-					out[lrs.At(k).EventName()] = append(out[lrs.At(k).EventName()], lrs.At(k))
-				}
-			}
+		for lr := range otlptest.LogRecords(ld) {
+			out[lr.EventName()] = append(out[lr.EventName()], lr)
 		}
 	}
 	return out

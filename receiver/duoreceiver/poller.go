@@ -37,6 +37,8 @@ type pollerDeps struct {
 	storage string
 	// onPoll, when set (tests), is called after every completed poll.
 	onPoll func(duoapi.LogType, error)
+	// onRefusal, when set, is told that the account refused a log type.
+	onRefusal func()
 }
 
 // poller pulls one log stream on its own interval: the I/O around the arithmetic of
@@ -49,10 +51,15 @@ type poller struct {
 	settings streamSettings
 	logger   *zap.Logger
 	cp       *checkpointer
+	// filters is the fingerprint of this log type's server-side filters ("" for none).
+	filters string
 	// loaded: state holds what the storage had (or a fresh start); until then nothing is
 	// read from Duo.
 	loaded bool
 	state  streamState
+	// off: until then the child account is not asked for this log type, which it
+	// refused (refusal.go).
+	off refusal
 }
 
 // load reads the stored state. A missing or corrupt one starts from initial_lookback,
@@ -74,6 +81,12 @@ func (p *poller) load(ctx context.Context) error {
 	p.loaded = true
 	if st != nil {
 		p.state = *st
+		if p.state.filters != p.filters {
+			p.logger.Warn("server-side filters changed since the cursor was saved; the cursor is kept, "+
+				"so events that earlier filters left out and that are older than the cursor are not read again",
+				zap.Time("cursor", p.state.cursor))
+			p.state.filters = p.filters
+		}
 		fields := []zap.Field{zap.Time("cursor", p.state.cursor), zap.Int("seen_ids", len(p.state.seen))}
 		if w := p.state.window; w != nil {
 			fields = append(fields, zap.Time("window_start", w.Start), zap.Time("window_end", w.End))
@@ -83,6 +96,7 @@ func (p *poller) load(ctx context.Context) error {
 		return nil
 	}
 	p.state = initialState(now, p.settings)
+	p.state.filters = p.filters
 	p.logger.Info("no stored cursor; starting from initial_lookback", zap.Time("start", p.state.cursor))
 	p.recordLag(now)
 	if err := p.cp.save(ctx, &p.state); err != nil {
@@ -108,6 +122,9 @@ func (p *poller) run(ctx context.Context) {
 // poll runs one pull, after loading the state if it is still unknown, and reports the
 // outcome.
 func (p *poller) poll(ctx context.Context) {
+	if p.off.active(p.deps.localNow()) {
+		return
+	}
 	var err error
 	if !p.loaded {
 		err = p.load(ctx)
@@ -131,7 +148,15 @@ func (p *poller) poll(ctx context.Context) {
 func (p *poller) report(err error) error {
 	switch {
 	case err == nil:
+		p.off.served(p.logger)
 		p.deps.health.succeeded(p.lt)
+	case p.deps.resource.AccountID != "" && isRefusal(err):
+		p.off.refused(p.deps.localNow(), p.logger, err)
+		if p.deps.onRefusal != nil {
+			p.deps.onRefusal()
+		}
+		p.deps.health.succeeded(p.lt) // the child does not serve it: not a failure
+		return nil
 	case errors.Is(err, errConsume):
 		p.logger.Error("pull stopped: the next consumer refused the logs; the cursor stays at what was delivered", zap.Error(err))
 	case isStorageFailure(err):
@@ -251,5 +276,5 @@ func (p *poller) mapPage(page duoapi.Page) (plog.Logs, map[string]time.Time) {
 }
 
 func (p *poller) recordLag(now time.Time) {
-	p.deps.tel.cursorLag(p.lt, now.Sub(p.state.cursor))
+	p.deps.tel.cursorLag(p.lt, p.deps.resource.AccountID, now.Sub(p.state.cursor))
 }

@@ -35,7 +35,8 @@ type duoAPI interface {
 // apiFactory builds the API client in Start. The returned func releases it.
 type apiFactory func(ctx context.Context, host component.Host) (duoAPI, func(), error)
 
-// duoLogsReceiver runs the start-up check and one poller per enabled log type.
+// duoLogsReceiver runs the start-up check and, for each account it reads, one poller per
+// enabled log type and the inventory snapshots.
 type duoLogsReceiver struct {
 	cfg    *Config
 	set    receiver.Settings
@@ -49,16 +50,23 @@ type duoLogsReceiver struct {
 
 	now    func() time.Time
 	newAPI apiFactory
+	// newChildren builds the clients of the child accounts (accounts settings).
+	newChildren childFactory
 	// onPoll, when set (tests), is called after every completed poll.
 	onPoll func(duoapi.LogType, error)
+	// onAccounts, when set (tests), is called with the child accounts read after every
+	// change of that set.
+	onAccounts func(ids []string)
 	// onSnapshot, when set (tests), is called after every inventory snapshot.
 	onSnapshot func(outcome string, err error)
 
 	storage     storage.Client
 	closeClient func()
 	health      *health
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
+	// single reads the one account when no accounts settings are given.
+	single *accountRunner
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 func newDuoLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*duoLogsReceiver, error) {
@@ -92,6 +100,9 @@ func newDuoLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) 
 	r.newAPI = func(ctx context.Context, host component.Host) (duoAPI, func(), error) {
 		return newAPIClient(ctx, host, cfg, set, tel, r.now)
 	}
+	r.newChildren = func(ctx context.Context, host component.Host) (childClients, error) {
+		return newChildClients(ctx, host, cfg, set, tel, r.now)
+	}
 	return r, nil
 }
 
@@ -103,25 +114,32 @@ func newAPIClient(ctx context.Context, host component.Host, cfg *Config, set rec
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to create HTTP client: %w", err)
 	}
-	client, err := duoapi.New(duoapi.Config{
-		BaseURL:            cfg.baseURL(),
-		Host:               cfg.host(),
-		IntegrationKey:     cfg.IntegrationKey,
-		SecretKey:          string(cfg.SecretKey),
-		AccountID:          cfg.AccountID,
-		RateLimit:          cfg.RateLimit,
+	client, err := duoapi.New(apiConfig(cfg, set, obs, now), hc)
+	if err != nil {
+		hc.CloseIdleConnections()
+		return nil, nil, err
+	}
+	return client, hc.CloseIdleConnections, nil
+}
+
+// apiConfig is the API client configuration of the configured account.
+func apiConfig(cfg *Config, set receiver.Settings, obs duoapi.Observer, now func() time.Time) duoapi.Config {
+	return duoapi.Config{
+		BaseURL:        cfg.baseURL(),
+		Host:           cfg.host(),
+		IntegrationKey: cfg.IntegrationKey,
+		SecretKey:      string(cfg.SecretKey),
+		AccountID:      cfg.AccountID,
+		Params:         cfg.filterParams(),
+		RateLimit:      cfg.RateLimit,
+		// Duo limits its object lists apart from the log endpoints.
 		InventoryRateLimit: inventoryRateLimit,
 		Retry:              cfg.BackOffConfig,
 		UserAgent:          userAgent(set.BuildInfo),
 		Observer:           obs,
 		Logger:             set.Logger,
 		Now:                now,
-	}, hc)
-	if err != nil {
-		hc.CloseIdleConnections()
-		return nil, nil, err
 	}
-	return client, hc.CloseIdleConnections, nil
 }
 
 // userAgent names the distribution; "" leaves the client's default.
@@ -133,69 +151,55 @@ func userAgent(info component.BuildInfo) string {
 }
 
 // Start builds the API client and the storage client, loads every cursor, starts the
-// pollers and the account check. API trouble never fails Start: the pollers report it and
-// keep trying.
+// pollers and the account check; with accounts settings it starts the set of child
+// accounts instead, each child with its own runner. API trouble never fails Start: the
+// pollers report it and keep trying.
 func (r *duoLogsReceiver) Start(ctx context.Context, host component.Host) error {
 	r.cfg.warn(r.logger)
+	r.warnInventory()
 	r.health = newHealth(host)
 
-	api, closeClient, err := r.newAPI(ctx, host)
-	if err != nil {
-		return fmt.Errorf("failed to create the Duo API client: %w", err)
-	}
-	r.closeClient = closeClient
+	var err error
 	r.storage, err = getStorageClient(ctx, host, r.cfg.StorageID, r.set.ID)
 	if err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
-
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
+	if r.cfg.Accounts.enabled() {
+		return r.startChildren(ctx, runCtx, host)
+	}
+
+	api, closeClient, err := r.newAPI(ctx, host)
+	if err != nil {
+		return errors.Join(fmt.Errorf("failed to create the Duo API client: %w", err), r.Shutdown(ctx))
+	}
+	r.closeClient = closeClient
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		r.checkAccount(runCtx, api)
 	}()
 
-	deps := pollerDeps{
-		api:      api,
-		duoNow:   func() time.Time { return r.now().Add(api.ClockOffset()) },
-		localNow: r.now,
-		next:     r.next,
-		obsrecv:  r.obsrecv,
-		tel:      r.telemetry,
-		health:   r.health,
-		resource: r.resource,
-		jsonBody: r.cfg.Body == BodyJSON,
-		apiHost:  r.cfg.host(),
-		storage:  storageName(r.cfg.StorageID),
-		onPoll:   r.onPoll,
+	r.single = r.newAccountRunner(accountRef{id: r.cfg.AccountID, host: r.cfg.host()}, api, r.health, nil)
+	r.single.start(runCtx)
+	return nil
+}
+
+// startChildren starts reading the child accounts: the account set runs in its own
+// goroutine, listing the children (or taking accounts.ids) and running one runner each.
+func (r *duoLogsReceiver) startChildren(ctx, runCtx context.Context, host component.Host) error {
+	clients, err := r.newChildren(ctx, host)
+	if err != nil {
+		return errors.Join(fmt.Errorf("failed to create the Duo API clients of the child accounts: %w", err), r.Shutdown(ctx))
 	}
-	if err := r.startInventory(runCtx, api); err != nil {
-		return errors.Join(err, r.Shutdown(ctx))
-	}
-	for _, lt := range duoapi.LogTypes {
-		ltc := r.cfg.Logs.byType(lt)
-		if !ltc.Enabled || r.next == nil {
-			continue
-		}
-		p := &poller{
-			deps:     deps,
-			lt:       lt,
-			interval: ltc.PullInterval,
-			settings: newStreamSettings(r.cfg, lt),
-			logger:   r.logger.With(zap.String("log_type", string(lt))),
-			cp:       &checkpointer{client: r.storage, key: checkpointKey(r.cfg.host(), r.cfg.AccountID, lt)},
-		}
-		if err := p.load(runCtx); err != nil {
-			_ = p.report(err) // logged and in the status; poll loads again
-		}
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			p.run(runCtx)
-		}()
-	}
+	r.closeClient = clients.close
+	set := newAccountSet(r, clients)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		set.run(runCtx)
+	}()
 	return nil
 }
 
@@ -235,6 +239,9 @@ func storageName(id *component.ID) string {
 func (r *duoLogsReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
+	}
+	if r.single != nil {
+		r.single.stop()
 	}
 	r.wg.Wait()
 	var err error

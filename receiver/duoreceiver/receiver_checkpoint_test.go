@@ -37,6 +37,21 @@ func checkpointConfig() *Config {
 	return cfg
 }
 
+// flakyHarness polls authentication every 50ms with store as its storage ("flaky"),
+// logging at info into the returned observer.
+func flakyHarness(t *testing.T, store *failingStorage) (*harness, *observer.ObservedLogs) {
+	t.Helper()
+	cfg := checkpointConfig()
+	cfg.Logs.Authentication.PullInterval = 50 * time.Millisecond
+	h := newHarness(t, cfg)
+	id := storagetest.NewStorageID("flaky")
+	h.cfg.StorageID = &id
+	h.host = &statusHost{StorageHost: storagetest.NewStorageHost().WithExtension(id, store)}
+	core, logs := observer.New(zapcore.InfoLevel)
+	h.set.Logger = zap.New(core)
+	return h, logs
+}
+
 // TestCheckpointResume runs the receiver once with a failure, checks what was stored, then
 // runs it again on the same storage with the failure gone: every event arrives exactly once.
 func TestCheckpointResume(t *testing.T) {
@@ -390,17 +405,9 @@ func TestCheckpointV1Boundary(t *testing.T) {
 // "pull failed" or the credentials. Once writes work again the status goes back to OK.
 func TestStatusStorageFailure(t *testing.T) {
 	lt := duoapi.Authentication
-	cfg := checkpointConfig()
-	cfg.Logs.Authentication.PullInterval = 50 * time.Millisecond
-	id := storagetest.NewStorageID("flaky")
-	cfg.StorageID = &id
 	store := &failingStorage{TestStorage: storagetest.NewInMemoryStorageExtension("flaky")}
 	store.failSet.Store(true)
-	h := newHarness(t, cfg)
-	h.cfg.StorageID = &id
-	h.host = &statusHost{StorageHost: storagetest.NewStorageHost().WithExtension(id, store)}
-	core, logs := observer.New(zapcore.InfoLevel)
-	h.set.Logger = zap.New(core)
+	h, logs := flakyHarness(t, store)
 	fake := newFakeDuo(t0, 10)
 	fake.addSpread(lt, "ev", 3, t0.Add(-30*time.Minute), t0.Add(-10*time.Minute))
 
@@ -426,7 +433,7 @@ func TestStatusStorageFailure(t *testing.T) {
 	require.NotEmpty(t, events)
 	for _, ev := range events[:len(events)-1] {
 		assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
-		assert.ErrorContains(t, ev.Err(), `storage extension "`+id.String()+`"`)
+		assert.ErrorContains(t, ev.Err(), `storage extension "`+h.cfg.StorageID.String()+`"`)
 		assert.ErrorContains(t, ev.Err(), "disk full")
 		assert.NotContains(t, ev.Err().Error(), "credentials")
 	}
@@ -462,15 +469,8 @@ func TestWindowsOnDuoClock(t *testing.T) {
 // stored cursor instead of overwriting it with a fresh start.
 func TestStorageUnreadable(t *testing.T) {
 	lt := duoapi.Authentication
-	cfg := checkpointConfig()
-	cfg.Logs.Authentication.PullInterval = 50 * time.Millisecond
-	id := storagetest.NewStorageID("flaky")
 	store := &failingStorage{TestStorage: storagetest.NewFileBackedStorageExtension("flaky", t.TempDir())}
-	h := newHarness(t, cfg)
-	h.cfg.StorageID = &id
-	h.host = &statusHost{StorageHost: storagetest.NewStorageHost().WithExtension(id, store)}
-	core, logs := observer.New(zapcore.InfoLevel)
-	h.set.Logger = zap.New(core)
+	h, logs := flakyHarness(t, store)
 
 	fake := newFakeDuo(t0, 10)
 	ids := fake.addSpread(lt, "ev", 6, t0.Add(-50*time.Minute), t0.Add(-10*time.Minute))
@@ -503,6 +503,6 @@ func TestStorageUnreadable(t *testing.T) {
 	assert.Zero(t, logs.FilterMessage("no stored cursor; starting from initial_lookback").Len()-1, "only the first run starts fresh")
 	events := h.host.statuses()
 	require.NotEmpty(t, events)
-	assert.ErrorContains(t, events[0].Err(), `storage extension "`+id.String()+`"`)
+	assert.ErrorContains(t, events[0].Err(), `storage extension "`+h.cfg.StorageID.String()+`"`)
 	assert.Equal(t, componentstatus.StatusOK, events[len(events)-1].Status())
 }

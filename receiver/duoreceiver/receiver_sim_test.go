@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/internal/otlptest"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
@@ -51,26 +52,19 @@ func (s *contentSink) Capabilities() consumer.Capabilities { return consumer.Cap
 func (s *contentSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := 0; i < ld.ResourceLogs().Len(); i++ {
-		sls := ld.ResourceLogs().At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				lr := lrs.At(k)
-				lt := lr.EventName()[len("duo."):]
-				raw, err := json.Marshal(lr.Body().Map().AsRaw())
-				if err != nil {
-					return err
-				}
-				if s.got[lt] == nil {
-					s.got[lt] = map[string]int{}
-				}
-				s.got[lt][canonicalJSON(raw)]++
-				s.total++
-				if s.at > 0 && s.total == s.at {
-					close(s.reached)
-				}
-			}
+	for lr := range otlptest.LogRecords(ld) {
+		lt := lr.EventName()[len("duo."):]
+		raw, err := json.Marshal(lr.Body().Map().AsRaw())
+		if err != nil {
+			return err
+		}
+		if s.got[lt] == nil {
+			s.got[lt] = map[string]int{}
+		}
+		s.got[lt][canonicalJSON(raw)]++
+		s.total++
+		if s.at > 0 && s.total == s.at {
+			close(s.reached)
 		}
 	}
 	return nil
@@ -126,17 +120,24 @@ type simRig struct {
 	host *storagetest.StorageHost
 }
 
-func newSimRig(t *testing.T) *simRig {
+// simConfig serves sim until the test ends and returns the default configuration pointed
+// at it with the simulator's credentials.
+func simConfig(t *testing.T, sim *duosim.Sim) (*Config, *httptest.Server) {
 	t.Helper()
-	sim := duosim.New(duosim.Config{Seed: 42, Delay: time.Second})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-
 	cfg := createDefaultConfig().(*Config)
 	cfg.Endpoint = srv.URL
 	cfg.APIHostname = duosim.DefaultHost
 	cfg.IntegrationKey = duosim.DefaultIntegrationKey
 	cfg.SecretKey = duosim.DefaultSecretKey
+	return cfg, srv
+}
+
+func newSimRig(t *testing.T) *simRig {
+	t.Helper()
+	sim := duosim.New(duosim.Config{Seed: 42, Delay: time.Second})
+	cfg, srv := simConfig(t, sim)
 	cfg.Delay = time.Second
 	cfg.InitialLookback = 3 * time.Hour
 	cfg.RateLimit = 0

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -20,36 +22,108 @@ const startupCheck duoapi.LogType = ""
 
 // health turns the receiver's outcomes into component status events: a recoverable error
 // when a pull (or the start-up check) fails, back to OK once every failing source is fine.
+// A receiver reading child accounts has one view per child (forAccount) onto one status:
+// degraded while any child fails, the error naming the failing children.
 type health struct {
-	host    component.Host
-	mu      sync.Mutex
-	failing map[duoapi.LogType]bool
+	agg *healthAgg
+	// account labels the child this view reports for; "" for a single account.
+	account string
+}
+
+type healthAgg struct {
+	host component.Host
+	mu   sync.Mutex
+	// failing holds each failing source's latest error.
+	failing map[healthSource]error
+}
+
+// healthSource is one log type (or the start-up check) of one account.
+type healthSource struct {
+	account string
+	lt      duoapi.LogType
 }
 
 func newHealth(host component.Host) *health {
-	return &health{host: host, failing: map[duoapi.LogType]bool{}}
+	return &health{agg: &healthAgg{host: host, failing: map[healthSource]error{}}}
+}
+
+// forAccount is the view of one child account, labelled for messages.
+func (h *health) forAccount(label string) *health {
+	return &health{agg: h.agg, account: label}
 }
 
 func (h *health) failed(src duoapi.LogType, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failing[src] = true
-	componentstatus.ReportStatus(h.host, componentstatus.NewRecoverableErrorEvent(err))
+	a := h.agg
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failing[healthSource{h.account, src}] = err
+	if h.account != "" {
+		err = a.childrenError(h.account, err)
+	}
+	componentstatus.ReportStatus(a.host, componentstatus.NewRecoverableErrorEvent(err))
+}
+
+// childrenError names every failing child and gives the error of one. Must hold mu.
+func (a *healthAgg) childrenError(account string, err error) error {
+	return fmt.Errorf("child accounts failing: %s; %s: %w", strings.Join(a.failingAccounts(), ", "), account, err)
+}
+
+// failingAccounts lists the accounts with a failing source, sorted. Must hold mu.
+func (a *healthAgg) failingAccounts() []string {
+	var out []string
+	for src := range a.failing {
+		if !slices.Contains(out, src.account) {
+			out = append(out, src.account)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // succeeded records a successful pull of lt. Duo answering a pull also clears a failed
 // start-up check: the credentials work.
 func (h *health) succeeded(lt duoapi.LogType) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.failing[lt] && !h.failing[startupCheck] {
+	a := h.agg
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	src, check := healthSource{h.account, lt}, healthSource{h.account, startupCheck}
+	_, f1 := a.failing[src]
+	_, f2 := a.failing[check]
+	if !f1 && !f2 {
 		return
 	}
-	delete(h.failing, lt)
-	delete(h.failing, startupCheck)
-	if len(h.failing) == 0 {
-		componentstatus.ReportStatus(h.host, componentstatus.NewEvent(componentstatus.StatusOK))
+	delete(a.failing, src)
+	delete(a.failing, check)
+	a.reportLocked()
+}
+
+// forget drops every failure of this view's account: the account is no longer read.
+func (h *health) forget() {
+	a := h.agg
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := len(a.failing)
+	for src := range a.failing {
+		if src.account == h.account {
+			delete(a.failing, src)
+		}
 	}
+	if len(a.failing) < n {
+		a.reportLocked()
+	}
+}
+
+// reportLocked reports OK once nothing fails; while children still fail, a recoverable
+// error naming those left. Must hold mu.
+func (a *healthAgg) reportLocked() {
+	for src, err := range a.failing {
+		if src.account == "" {
+			return // a single account: its failure stands until it clears
+		}
+		componentstatus.ReportStatus(a.host, componentstatus.NewRecoverableErrorEvent(a.childrenError(src.account, err)))
+		return
+	}
+	componentstatus.ReportStatus(a.host, componentstatus.NewEvent(componentstatus.StatusOK))
 }
 
 // storageFailure marks a failure of the storage extension, as opposed to API trouble.

@@ -45,6 +45,9 @@ type streamState struct {
 	// seen holds the ids of delivered records that a later, overlapping window may read
 	// again, with their event times (for pruning).
 	seen map[string]time.Time
+	// filters is the fingerprint of the server-side filters the cursor moved under ("" for
+	// none): the cursor does not depend on them, but a change is worth a word at start.
+	filters string
 }
 
 // windowState is a window in progress.

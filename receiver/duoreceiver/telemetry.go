@@ -18,6 +18,7 @@ import (
 const (
 	attrLogType    = "log_type"
 	attrHTTPStatus = "http.response.status_code"
+	attrAccountID  = "duo.account.id"
 	// logTypeInfo labels requests that read no log stream (info/summary).
 	logTypeInfo = "info"
 )
@@ -114,8 +115,15 @@ func (t *receiverTelemetry) eventAge(lt duoapi.LogType, accepted time.Time, even
 	}
 }
 
-func (t *receiverTelemetry) cursorLag(lt duoapi.LogType, lag time.Duration) {
-	t.tb.DuoReceiverCursorLag.Record(context.Background(), lag.Seconds(), t.logType(lt))
+// cursorLag records how far a stream's cursor is behind. Unlike the other metrics it
+// carries the child account's id, when there is one: a stuck child shows here, and a
+// parent has one series per child and log type at most.
+func (t *receiverTelemetry) cursorLag(lt duoapi.LogType, accountID string, lag time.Duration) {
+	attrs := t.logType(lt)
+	if accountID != "" {
+		attrs = metric.WithAttributes(attribute.String(attrLogType, string(lt)), attribute.String(attrAccountID, accountID))
+	}
+	t.tb.DuoReceiverCursorLag.Record(context.Background(), lag.Seconds(), attrs)
 }
 
 func (t *receiverTelemetry) retentionSkipped(lt duoapi.LogType, span time.Duration) {

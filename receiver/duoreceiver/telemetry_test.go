@@ -59,3 +59,29 @@ func TestTelemetry(t *testing.T) {
 		{Attributes: attribute.NewSet(attribute.String(attrLogType, "administrator")), Value: 1},
 	}, ignore...)
 }
+
+// TestTelemetryChildren: cursor lag carries each child's account id; the other metrics
+// are summed over children.
+func TestTelemetryChildren(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	tel, err := newReceiverTelemetry(metadatatest.NewSettings(tt).TelemetrySettings)
+	require.NoError(t, err)
+	lt := duoapi.Authentication
+	tel.cursorLag(lt, "DA1", 3*time.Second)
+	tel.cursorLag(lt, "DA2", 5*time.Second)
+	tel.records(lt, pageCounts{received: 4})
+	tel.records(lt, pageCounts{received: 6})
+
+	ignore := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+	child := func(id string) attribute.Set {
+		return attribute.NewSet(attribute.String(attrLogType, string(lt)), attribute.String(attrAccountID, id))
+	}
+	metadatatest.AssertEqualDuoReceiverCursorLag(t, tt, []metricdata.DataPoint[float64]{
+		{Attributes: child("DA1"), Value: 3}, {Attributes: child("DA2"), Value: 5},
+	}, ignore...)
+	metadatatest.AssertEqualDuoReceiverRecordsReceived(t, tt, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String(attrLogType, string(lt))), Value: 10},
+	}, ignore...)
+	tel.shutdown()
+}

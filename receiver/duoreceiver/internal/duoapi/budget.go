@@ -12,7 +12,7 @@ import (
 
 // Duo limits each log endpoint separately, to a few requests a minute, answers 429 42901
 // past the limit and sends no Retry-After or remaining-count header (docs/duo-api.md §1.6,
-// pitfall 11). The client therefore keeps one adaptive budget per endpoint: a token bucket
+// §6.11). The client therefore keeps one adaptive budget per endpoint: a token bucket
 // (burst 1) whose rate is cut when 429s say we are too fast and creeps back up after a
 // quiet spell.
 //

@@ -29,7 +29,7 @@ type Observer interface {
 	// a 429.
 	RateLimitWait(lt LogType, wait time.Duration)
 	// SkippedSecond reports a v1 second stepped over because one page of 1000 rows was all
-	// in it: events past the first 1000 of that second cannot be read (API.md 4.2).
+	// in it: events past the first 1000 of that second cannot be read (docs/duo-api.md §4.2).
 	SkippedSecond(lt LogType, second int64)
 	// SkippedRecords reports list elements of a page that were not JSON objects and so
 	// were left out (a record Duo sent that nothing can be made of).
@@ -47,8 +47,11 @@ type Config struct {
 	IntegrationKey string
 	SecretKey      string
 	// AccountID, when set, is sent and signed as account_id on every request (Accounts API
-	// child account, API.md 3.9).
+	// child account, docs/duo-api.md §3.9).
 	AccountID string
+	// Params are extra parameters sent and signed on every request of a log type: Duo's
+	// server-side filters (docs/duo-inventory.md §3.1). A list is sent as a repeated key.
+	Params map[LogType]map[string][]string
 	// Signing is the signature scheme; "" means DefaultSigning.
 	Signing Signing
 	// RateLimit is the starting rate, in requests a minute per endpoint, of the adaptive
@@ -57,6 +60,9 @@ type Config struct {
 	// InventoryRateLimit is the same for each inventory endpoint, which Duo limits apart
 	// from the log endpoints (docs/duo-inventory.md §1.7). 0 means no budget.
 	InventoryRateLimit float64
+	// Shared, when set, caps the requests of this client together with every other client
+	// given the same SharedLimit, after this client's own budget.
+	Shared *SharedLimit
 	// Retry is how failed requests are retried (429, 5xx, transport errors), taken as
 	// configured: the defaults are configretry's, set by the receiver's config.
 	Retry configretry.BackOffConfig
@@ -77,7 +83,7 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// maxBody bounds one answer; a full page of 1000 authentication records is a few MB.
 	maxBody = 64 << 20
-	// retention is how far back Duo serves logs (API.md 1.6).
+	// retention is how far back Duo serves logs (docs/duo-api.md §1.6).
 	retention = 180 * 24 * time.Hour
 	// skewThreshold: a response Date further than this from our corrected clock moves the
 	// correction. Date has one-second resolution, so smaller differences are noise.
@@ -93,6 +99,8 @@ type Client struct {
 	ikey     string
 	skey     string
 	account  string
+	params   map[LogType]map[string][]string
+	shared   *SharedLimit
 	signing  Signing
 	ua       string
 	retry    configretry.BackOffConfig
@@ -155,6 +163,8 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		ikey:      cfg.IntegrationKey,
 		skey:      cfg.SecretKey,
 		account:   cfg.AccountID,
+		params:    cloneParams(cfg.Params),
+		shared:    cfg.Shared,
 		signing:   cfg.Signing,
 		ua:        cfg.UserAgent,
 		retry:     cfg.Retry,
@@ -218,21 +228,41 @@ func (c *Client) learnOffset(resp *http.Response) {
 	}
 }
 
-// call is one logical GET: path and parameters, decoded by decode on a 200.
+// call is one logical request: path and parameters, decoded by decode on a 200. It is a
+// GET unless post is set.
 type call struct {
 	lt     LogType
 	path   string
 	params map[string][]string
 	decode func(body []byte) error
+	// post sends the call as a POST (the Accounts API's child list) with this body and
+	// content type; the parameters are then in the body, not the query.
+	post *postBody
+}
+
+// postBody is the body of a POST and how it is signed.
+type postBody struct {
+	body        []byte
+	contentType string
+	// signParams: line 5 carries the parameters (v2 form body); else it is empty (v5
+	// JSON body, whose bytes line 6 binds).
+	signParams bool
 }
 
 // attempt sends one signed request and decodes a 200. It returns the HTTP status (0 when
 // none came back).
 func (c *Client) attempt(ctx context.Context, cl call, query string) (int, error) {
 	date := c.duoNow().UTC().Format(time.RFC1123Z)
-	auth, err := c.signing.authorization(c.ikey, c.skey, request{
-		date: date, method: http.MethodGet, host: c.host, path: cl.path, params: cl.params,
-	})
+	signed := request{date: date, method: http.MethodGet, host: c.host, path: cl.path, params: cl.params}
+	var reqBody io.Reader = http.NoBody
+	if cl.post != nil {
+		signed.method, signed.body, query = http.MethodPost, cl.post.body, ""
+		if !cl.post.signParams {
+			signed.params = nil
+		}
+		reqBody = bytes.NewReader(cl.post.body)
+	}
+	auth, err := c.signing.authorization(c.ikey, c.skey, signed)
 	if err != nil {
 		return 0, err
 	}
@@ -240,9 +270,12 @@ func (c *Client) attempt(ctx context.Context, cl call, query string) (int, error
 	u.Path = strings.TrimSuffix(c.base.Path, "/") + cl.path
 	u.RawPath = ""
 	u.RawQuery = query
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), http.NoBody)
+	req, err := http.NewRequestWithContext(ctx, signed.method, u.String(), reqBody)
 	if err != nil {
 		return 0, err
+	}
+	if cl.post != nil {
+		req.Header.Set("Content-Type", cl.post.contentType)
 	}
 	req.Header.Set("Date", date)
 	req.Header.Set("Authorization", auth)
@@ -315,7 +348,7 @@ func (c *Client) scrub(err error) error {
 	return errors.New(redact(err.Error(), c.skey))
 }
 
-// Summary reads GET /admin/v1/info/summary (API.md 3.7): counts such as user_count and
+// Summary reads GET /admin/v1/info/summary (docs/duo-api.md §3.7): counts such as user_count and
 // telephony_credits_remaining.
 func (c *Client) Summary(ctx context.Context) (map[string]int64, error) {
 	const path = "/admin/v1/info/summary"
@@ -326,4 +359,19 @@ func (c *Client) Summary(ctx context.Context) (map[string]int64, error) {
 		return err
 	}})
 	return out, err
+}
+
+func cloneParams(in map[LogType]map[string][]string) map[LogType]map[string][]string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[LogType]map[string][]string, len(in))
+	for lt, ps := range in {
+		m := make(map[string][]string, len(ps))
+		for k, vs := range ps {
+			m[k] = append([]string(nil), vs...)
+		}
+		out[lt] = m
+	}
+	return out
 }

@@ -130,22 +130,11 @@ var endpoints = []Endpoint{
 }
 
 // LogTypes lists every log stream in a fixed order.
-var LogTypes = func() []LogType {
-	out := make([]LogType, len(endpoints))
-	for i := range endpoints {
-		out[i] = endpoints[i].Type
-	}
-	return out
-}()
+var LogTypes = column(endpoints, func(e *Endpoint) LogType { return e.Type })
 
 // endpointOf returns lt's row of the endpoint table, or nil for an unknown log type.
 func endpointOf(lt LogType) *Endpoint {
-	for i := range endpoints {
-		if endpoints[i].Type == lt {
-			return &endpoints[i]
-		}
-	}
-	return nil
+	return rowWhere(endpoints, func(e *Endpoint) bool { return e.Type == lt })
 }
 
 // Endpoint returns lt's row of the endpoint table; ok is false for an unknown log type.

@@ -107,9 +107,7 @@ func TestFetchList(t *testing.T) {
 // TestFetchListNoProgress: an object list that hands back the offset it was sent is an
 // error, not an endless loop.
 func TestFetchListNoProgress(t *testing.T) {
-	tc := newTestClient(t, signed(t, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, 200, `{"stat":"OK","response":[{"user_id":"DU0"}],"metadata":{"next_offset":0}}`)
-	}), nil)
+	tc := newTestClient(t, signed(t, answer(200, `{"stat":"OK","response":[{"user_id":"DU0"}],"metadata":{"next_offset":0}}`)), nil)
 	done := make(chan error, 1)
 	go func() { done <- tc.fetchList(t.Context(), users, func(Page) error { return nil }) }()
 	select {

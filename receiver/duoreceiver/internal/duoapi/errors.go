@@ -16,10 +16,10 @@ import (
 
 // ErrWindowTooOld is returned by Fetch for a window that starts more than 180 days before
 // Duo's clock: Duo answers such a request with 400 40002 "mintime must be within the past
-// 180 days" (API.md 1.6, pitfall 4). The receiver clamps its windows before asking.
+// 180 days" (docs/duo-api.md §1.6, §6.4). The receiver clamps its windows before asking.
 var ErrWindowTooOld = errors.New("duo api: window starts more than 180 days ago")
 
-// APIError is an error answer from Duo (API.md 1.4), or an HTTP error status from
+// APIError is an error answer from Duo (docs/duo-api.md §1.4), or an HTTP error status from
 // something in between (a proxy) whose body is not Duo's JSON.
 type APIError struct {
 	// Status is the HTTP status code.
@@ -57,7 +57,7 @@ func (e *APIError) Error() string {
 }
 
 // effectiveStatus is the HTTP status, or for a 200 carrying stat FAIL the status encoded in
-// the first three digits of Duo's code (API.md 1.4).
+// the first three digits of Duo's code (docs/duo-api.md §1.4).
 func (e *APIError) effectiveStatus() int {
 	if e.Status >= 200 && e.Status < 300 && e.Code >= 10000 && e.Code < 60000 {
 		return e.Code / 100
@@ -112,7 +112,7 @@ func IsRetryable(err error) bool {
 
 // IsCredentialsError reports whether Duo rejected the credentials or their permissions:
 // HTTP 401 (bad integration key, signature or Date) or 403 (wrong integration type or
-// missing permission), API.md 1.4.
+// missing permission), docs/duo-api.md §1.4.
 func IsCredentialsError(err error) bool {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {
@@ -123,7 +123,7 @@ func IsCredentialsError(err error) bool {
 }
 
 // parseErrorBody builds the APIError for a non-2xx answer. Duo's code may be an int or a
-// string (API.md 1.4); a body that is not Duo's JSON falls back to the HTTP status.
+// string (docs/duo-api.md §1.4); a body that is not Duo's JSON falls back to the HTTP status.
 func parseErrorBody(status int, path string, body []byte) *APIError {
 	e := &APIError{Status: status, Path: path}
 	if env, err := decodeEnvelope(body, nil); err == nil {

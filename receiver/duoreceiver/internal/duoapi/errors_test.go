@@ -57,10 +57,6 @@ func (s *scripted) count() int {
 	return s.n
 }
 
-func answer(status int, body string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, status, body) }
-}
-
 // hangUp closes the connection without an answer: a transport error.
 func hangUp(w http.ResponseWriter, _ *http.Request) {
 	conn, _, err := w.(http.Hijacker).Hijack()
@@ -283,9 +279,7 @@ func TestFetchCancelStopsPromptly(t *testing.T) {
 		{"request in flight", func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
 		}, nil},
-		{"backing off", func(w http.ResponseWriter, _ *http.Request) {
-			writeJSON(w, 500, "")
-		}, func(c *Config) {
+		{"backing off", answer(500, ""), func(c *Config) {
 			c.Retry = configretry.BackOffConfig{Enabled: true, InitialInterval: time.Hour, MaxInterval: time.Hour}
 		}},
 		{"waiting on the budget", func(w http.ResponseWriter, r *http.Request) {

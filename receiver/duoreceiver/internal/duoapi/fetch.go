@@ -45,7 +45,7 @@ func (c *Client) Fetch(ctx context.Context, lt LogType, w Window, fn func(Page) 
 	return fmt.Errorf("duo api: %s is not a log stream", string(lt))
 }
 
-// fetchCursor pages a v2 log endpoint or Trust Monitor (API.md 4.1, 4.3): mintime and
+// fetchCursor pages a v2 log endpoint or Trust Monitor (docs/duo-api.md §4.1, §4.3): mintime and
 // maxtime in ms stay fixed while the cursor from metadata.next_offset is sent back
 // (next_offset on v2, offset on Trust Monitor) until none comes.
 func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn func(Page) error) error {
@@ -53,7 +53,7 @@ func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn fun
 	if w.From != nil {
 		offset = w.From.Offset
 	}
-	for {
+	return c.followOffsets(ctx, ep, offset, func(offset string) map[string][]string {
 		params := map[string][]string{
 			"mintime": {strconv.FormatInt(unixIn(w.Start, ep.Unit), 10)},
 			"maxtime": {strconv.FormatInt(unixIn(w.End, ep.Unit), 10)},
@@ -65,7 +65,17 @@ func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn fun
 		if offset != "" {
 			params[ep.Paging.offsetParam()] = []string{offset}
 		}
-		pd, err := c.getPage(ctx, ep, params)
+		return params
+	}, fn)
+}
+
+// followOffsets requests pages of ep from offset on, sending back each page's
+// next_offset (params builds a request's parameters from the offset to send) until a page
+// has none, calling fn once per page in order; the last call has page.Next == nil. A
+// next_offset equal to the one just sent is errNoProgress: following it would loop.
+func (c *Client) followOffsets(ctx context.Context, ep *Endpoint, offset string, params func(offset string) map[string][]string, fn func(Page) error) error {
+	for {
+		pd, err := c.getPage(ctx, ep, params(offset))
 		if err != nil {
 			return err
 		}
@@ -82,7 +92,7 @@ func (c *Client) fetchCursor(ctx context.Context, ep *Endpoint, w Window, fn fun
 	}
 }
 
-// fetchV1 pages a v1 log endpoint (API.md 4.2). Each answer holds the earliest 1000 rows at
+// fetchV1 pages a v1 log endpoint (docs/duo-api.md §4.2). Each answer holds the earliest 1000 rows at
 // or after mintime (seconds). The next mintime is the newest timestamp of the page, never
 // +1, so rows of that second past the cut are not lost; the rows of that second already
 // handed out are dropped from the re-query by id. A full page all in one second cannot be
@@ -189,32 +199,21 @@ func idSet(ids []string) map[string]struct{} {
 // fetchList reads an object list (PagingList) from its start, page by page, calling fn
 // once per page in order; the last call has page.Next == nil.
 func (c *Client) fetchList(ctx context.Context, ep *Endpoint, fn func(Page) error) error {
-	offset := "0"
-	for {
-		pd, err := c.getPage(ctx, ep, map[string][]string{
+	return c.followOffsets(ctx, ep, "0", func(offset string) map[string][]string {
+		return map[string][]string{
 			"offset": {offset},
 			"limit":  {strconv.Itoa(ep.Limit)},
-		})
-		if err != nil {
-			return err
 		}
-		if pd.next == "" {
-			return fn(Page{Records: pd.records})
-		}
-		if pd.next == offset {
-			return fmt.Errorf("%w: GET %s returned next_offset %q again", errNoProgress, ep.Path, offset)
-		}
-		if err := fn(Page{Records: pd.records, Next: &Position{Offset: pd.next}}); err != nil {
-			return err
-		}
-		offset = pd.next
-	}
+	}, fn)
 }
 
 // getPage requests and decodes one page of ep.
 func (c *Client) getPage(ctx context.Context, ep *Endpoint, params map[string][]string) (pageData, error) {
 	var pd pageData
 	lt := ep.key()
+	for k, vs := range c.params[lt] {
+		params[k] = vs
+	}
 	err := c.get(ctx, call{lt: lt, path: ep.Path, params: params, decode: func(body []byte) error {
 		var err error
 		pd, err = decodePage(ep, body)

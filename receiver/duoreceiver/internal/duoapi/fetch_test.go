@@ -89,7 +89,7 @@ func (s *cursorServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.lt == TrustMonitor {
 			start, _ = strconv.Atoi(off)
 		} else {
-			// "<ms>,<id>" of the last record returned (API.md 3.1, 3.3): continue after it.
+			// "<ms>,<id>" of the last record returned (docs/duo-api.md §3.1, §3.3): continue after it.
 			_, id, ok := strings.Cut(off, ",")
 			require.True(s.t, ok, "offset %q", off)
 			start = slices.IndexFunc(in, func(r fakeRec) bool { return r.id == id }) + 1
@@ -216,9 +216,7 @@ func TestFetchCursorResumesFromPosition(t *testing.T) {
 var errStop = fmt.Errorf("stop")
 
 func TestFetchCursorStopsWhenCursorDoesNotAdvance(t *testing.T) {
-	c := newTestClient(t, signed(t, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, 200, `{"stat":"OK","response":{"items":[],"metadata":{"next_offset":"1,a"}}}`)
-	}), func(c *Config) { c.Now = fixedNow })
+	c := newTestClient(t, signed(t, answer(200, `{"stat":"OK","response":{"items":[],"metadata":{"next_offset":"1,a"}}}`)), func(c *Config) { c.Now = fixedNow })
 	var calls int
 	err := c.Fetch(t.Context(), Activity, Window{Start: testNow.Add(-time.Hour), End: testNow}, func(Page) error {
 		calls++

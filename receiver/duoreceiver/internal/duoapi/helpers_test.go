@@ -113,6 +113,11 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body)) //nolint:gosec // a test server answering JSON
 }
 
+// answer is a handler giving every request the same status and body.
+func answer(status int, body string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, status, body) }
+}
+
 // signed wraps h with a v5 signature check that answers 401 40103 on a bad signature.
 func signed(t *testing.T, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -68,30 +68,14 @@ var inventory = []inventoryRow{
 }
 
 // inventoryEndpoints are the rows of inventory as plain endpoints (client budgets).
-var inventoryEndpoints = func() []Endpoint {
-	out := make([]Endpoint, len(inventory))
-	for i := range inventory {
-		out[i] = inventory[i].Endpoint
-	}
-	return out
-}()
+var inventoryEndpoints = column(inventory, func(row *inventoryRow) Endpoint { return row.Endpoint })
 
 // Resources lists every inventory resource in a fixed order.
-var Resources = func() []Resource {
-	out := make([]Resource, len(inventory))
-	for i := range inventory {
-		out[i] = inventory[i].Resource
-	}
-	return out
-}()
+var Resources = column(inventory, func(row *inventoryRow) Resource { return row.Resource })
 
+// rowOf returns r's row of the inventory table, or nil for an unknown resource.
 func rowOf(r Resource) *inventoryRow {
-	for i := range inventory {
-		if inventory[i].Resource == r {
-			return &inventory[i]
-		}
-	}
-	return nil
+	return rowWhere(inventory, func(row *inventoryRow) bool { return row.Resource == r })
 }
 
 // Endpoint returns r's row of the endpoint table; ok is false for an unknown resource.

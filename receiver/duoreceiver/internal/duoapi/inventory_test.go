@@ -155,9 +155,7 @@ func TestListOffsetMustAdvance(t *testing.T) {
 }
 
 func TestInventoryForbidden(t *testing.T) {
-	h := func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, 403, `{"stat":"FAIL","code":40301,"message":"Access forbidden"}`)
-	}
+	h := answer(403, `{"stat":"FAIL","code":40301,"message":"Access forbidden"}`)
 	tc := newTestClient(t, signed(t, h), nil)
 	_, err := listAll(t, tc.Client, Admins)
 	var fe *ForbiddenError
@@ -174,9 +172,7 @@ func TestInventoryForbidden(t *testing.T) {
 }
 
 func TestInventoryOtherErrorsAreNotForbidden(t *testing.T) {
-	h := func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, 401, `{"stat":"FAIL","code":40103,"message":"Invalid signature"}`)
-	}
+	h := answer(401, `{"stat":"FAIL","code":40103,"message":"Invalid signature"}`)
 	tc := newTestClient(t, signed(t, h), nil)
 	_, err := listAll(t, tc.Client, Users)
 	var fe *ForbiddenError
@@ -203,9 +199,7 @@ func TestGetObject(t *testing.T) {
 }
 
 func TestGetObjectRejectsNonObject(t *testing.T) {
-	h := func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, 200, `{"stat":"OK","response":[1,2]}`)
-	}
+	h := answer(200, `{"stat":"OK","response":[1,2]}`)
 	tc := newTestClient(t, signed(t, h), func(c *Config) { c.Retry.Enabled = false })
 	_, err := tc.Get(t.Context(), Settings)
 	var de *decodeError

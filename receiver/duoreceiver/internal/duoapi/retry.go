@@ -31,6 +31,11 @@ func (c *Client) get(ctx context.Context, cl call) error {
 		if err != nil {
 			return err
 		}
+		wait, err = c.shared.wait(ctx)
+		c.reportWait(cl.lt, wait)
+		if err != nil {
+			return err
+		}
 		status, err := c.attempt(ctx, cl, query)
 		if c.observer != nil {
 			c.observer.Request(cl.lt, status, err)

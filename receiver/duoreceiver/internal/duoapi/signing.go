@@ -5,7 +5,7 @@ package duoapi
 
 import (
 	"crypto/hmac"
-	"crypto/sha1" //nolint:gosec // HMAC-SHA1 is one of the digests Duo accepts (API.md 2.1); only used when configured.
+	"crypto/sha1" //nolint:gosec // HMAC-SHA1 is one of the digests Duo accepts (docs/duo-api.md §2.1); only used when configured.
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
@@ -16,13 +16,13 @@ import (
 	"strings"
 )
 
-// Signing selects how requests are signed (API.md 2).
+// Signing selects how requests are signed (docs/duo-api.md §2).
 type Signing string
 
 const (
-	// SigningV5 is the 7-line canonical request (API.md 2.2) signed with HMAC-SHA512.
+	// SigningV5 is the 7-line canonical request (docs/duo-api.md §2.2) signed with HMAC-SHA512.
 	SigningV5 Signing = "v5"
-	// SigningV2SHA512 is the 5-line canonical request (API.md 2.1) signed with HMAC-SHA512,
+	// SigningV2SHA512 is the 5-line canonical request (docs/duo-api.md §2.1) signed with HMAC-SHA512,
 	// what duo_api_golang, duo_api_nodejs and duo_client_java send.
 	SigningV2SHA512 Signing = "v2-sha512"
 	// SigningV2SHA1 is the 5-line canonical request signed with HMAC-SHA1, Duo's original
@@ -31,7 +31,7 @@ const (
 
 	// DefaultSigning is what "" means. v5 is the default of duo_client_python since June
 	// 2023 (commit 0758e86) and the only scheme duo_hmac_python, Duo's reference signer,
-	// emits (API.md 2.2); it is Duo's current scheme, it binds the body and the X-Duo
+	// emits (docs/duo-api.md §2.2); it is Duo's current scheme, it binds the body and the X-Duo
 	// headers as well, and it uses SHA-512 where the old documentation used SHA-1.
 	DefaultSigning = SigningV5
 )
@@ -46,11 +46,11 @@ func (s Signing) Validate() error {
 }
 
 // sha512Empty is the hex SHA-512 of "", line 6 of a v5 GET and line 7 without X-Duo
-// headers (API.md 2.2).
+// headers (docs/duo-api.md §2.2).
 const sha512Empty = "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
 
 // canonParams builds line 5 of the canonical request with duo_client_python's algorithm
-// (API.md 2.3): every key and value percent-encoded leaving only RFC 3986 unreserved
+// (docs/duo-api.md §2.3): every key and value percent-encoded leaving only RFC 3986 unreserved
 // characters, upper-case hex, pairs sorted by encoded key and, within a key, by encoded
 // value, joined with '&'.
 func canonParams(params map[string][]string) string {
@@ -113,13 +113,13 @@ func escape(s string) string {
 	return string(b)
 }
 
-// canonicalV2 is the 5-line canonical request (API.md 2.1): date, upper-cased method,
+// canonicalV2 is the 5-line canonical request (docs/duo-api.md §2.1): date, upper-cased method,
 // lower-cased host, path, canonical parameters, joined by '\n' with no trailing newline.
 func canonicalV2(date, method, host, path, params string) string {
 	return strings.Join([]string{date, strings.ToUpper(method), strings.ToLower(host), path, params}, "\n")
 }
 
-// canonicalV5 is the 7-line canonical request (API.md 2.2): the five v2 lines, the hex
+// canonicalV5 is the 7-line canonical request (docs/duo-api.md §2.2): the five v2 lines, the hex
 // SHA-512 of the body and the hex SHA-512 of the canonical X-Duo header string.
 func canonicalV5(date, method, host, path, params string, body []byte, xDuoHash string) string {
 	bodyHash := sha512Empty
@@ -134,7 +134,7 @@ func sha512Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// canonXDuoHeaders hashes the X-Duo-* headers a v5 request signs (API.md 2.2): names
+// canonXDuoHeaders hashes the X-Duo-* headers a v5 request signs (docs/duo-api.md §2.2): names
 // lower-cased and sorted, then name, value, name, value... joined with NUL, SHA-512 hex.
 // Like duo_client_python it rejects a name that does not start with x-duo-, a NUL in a
 // name or value, and a name given twice (case-insensitively).
@@ -211,7 +211,7 @@ func (s Signing) signature(skey string, r request) (string, error) {
 }
 
 // authorization returns the Authorization header value for r: HTTP Basic with the
-// integration key as user and the hex signature as password (API.md 2). The value is a
+// integration key as user and the hex signature as password (docs/duo-api.md §2). The value is a
 // credential: it must never reach a log line or an error.
 func (s Signing) authorization(ikey, skey string, r request) (string, error) {
 	sig, err := s.signature(skey, r)

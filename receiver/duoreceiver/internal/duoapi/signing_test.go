@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// signingVector is one entry of testdata/signing-vectors.json (API.md 2.4).
+// signingVector is one entry of testdata/signing-vectors.json (docs/duo-api.md §2.4).
 type signingVector struct {
 	ID                      string              `json:"id"`
 	Kind                    string              `json:"kind"`
@@ -126,7 +126,7 @@ func TestSigningVectors(t *testing.T) {
 		total += checked[k]
 	}
 	assert.Equal(t, len(vectors), total, "every vector is of a known kind")
-	assert.Equal(t, 34, total, "API.md 2.4 lists 34 vectors")
+	assert.Equal(t, 34, total, "docs/duo-api.md §2.4 lists 34 vectors")
 	t.Logf("checked %d vectors: %v", total, checked)
 }
 

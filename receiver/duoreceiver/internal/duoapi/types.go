@@ -14,7 +14,7 @@ type Record struct {
 	Raw []byte
 	// Time is the event's own time at the finest precision Duo gives (isotimestamp or ts
 	// keep microseconds; Trust Monitor's surfaced_timestamp is in milliseconds), in UTC.
-	// It is zero when the record carries no time the client can read (API.md 6.12);
+	// It is zero when the record carries no time the client can read (docs/duo-api.md §6.12);
 	// mapping.Append then stamps the record with its observed time.
 	Time time.Time
 	// ID identifies the event across requests: txid (authentication), telephony_id,

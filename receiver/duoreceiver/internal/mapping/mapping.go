@@ -34,6 +34,7 @@ import (
 type Resource struct {
 	APIHost      string // duo.api.hostname
 	AccountID    string // duo.account.id, when set
+	AccountName  string // duo.account.name, when known (a child read from the Accounts API list)
 	ScopeName    string
 	ScopeVersion string
 }
@@ -46,6 +47,9 @@ func NewLogs(res Resource) (plog.Logs, plog.LogRecordSlice) {
 	rl.Resource().Attributes().PutStr("duo.api.hostname", res.APIHost)
 	if res.AccountID != "" {
 		rl.Resource().Attributes().PutStr("duo.account.id", res.AccountID)
+	}
+	if res.AccountName != "" {
+		rl.Resource().Attributes().PutStr("duo.account.name", res.AccountName)
 	}
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(res.ScopeName)

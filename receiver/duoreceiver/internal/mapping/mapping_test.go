@@ -72,6 +72,10 @@ func TestNewLogs(t *testing.T) {
 	}{
 		{"with account", testResource, map[string]any{"duo.api.hostname": testResource.APIHost, "duo.account.id": testResource.AccountID}},
 		{"without account", Resource{APIHost: "api-x.duosecurity.com", ScopeName: "s"}, map[string]any{"duo.api.hostname": "api-x.duosecurity.com"}},
+		{
+			"child with name", Resource{APIHost: "api-c.duosecurity.com", AccountID: "DA1", AccountName: "Acme Ltd", ScopeName: "s"},
+			map[string]any{"duo.api.hostname": "api-c.duosecurity.com", "duo.account.id": "DA1", "duo.account.name": "Acme Ltd"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +151,7 @@ func TestAppendRawBody(t *testing.T) {
 	assert.Equal(t, 2, lrs.Len())
 }
 
-// TestAppendAwkward covers the field shapes of API.md §3 and §6 item 12 one at a time:
+// TestAppendAwkward covers the field shapes of docs/duo-api.md §3 and §6.12 one at a time:
 // each case states the exact attribute set, severity and (where it matters) body values.
 func TestAppendAwkward(t *testing.T) {
 	tests := []struct {

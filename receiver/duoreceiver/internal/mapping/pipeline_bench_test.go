@@ -34,7 +34,7 @@ import (
 //	go test ./receiver/duoreceiver/internal/mapping -run '^$' -bench Pipeline -benchtime 2s -count 6
 
 // simPages holds one full page per log type as the simulator serves it: 1000 records
-// (Trust Monitor's largest page is 500, API.md 3.6).
+// (Trust Monitor's largest page is 500, docs/duo-api.md §3.6).
 var simPages = struct {
 	once  sync.Once
 	pages map[duoapi.LogType][]byte
@@ -208,8 +208,8 @@ func naivePipeline(lrs plog.LogRecordSlice, lt duoapi.LogType, body []byte, obse
 	return len(ids), nil
 }
 
-// naiveTimeID reads a record's time and id from its map by the client's rules (API.md
-// 1.5, 3); the v1 id (a content hash) is not computed.
+// naiveTimeID reads a record's time and id from its map by the client's rules (docs/duo-api.md
+// §1.5, §3); the v1 id (a content hash) is not computed.
 func naiveTimeID(lt duoapi.LogType, m map[string]any) (time.Time, string) {
 	iso := func(k string) (time.Time, bool) {
 		s, ok := m[k].(string)

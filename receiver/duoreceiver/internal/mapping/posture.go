@@ -256,24 +256,18 @@ func (p *Posture) Record(mb *metadata.MetricsBuilder, ts pcommon.Timestamp) {
 		for k, n := range p.users {
 			mb.RecordDuoUsersDataPoint(ts, n, k.status, k.enrolled)
 		}
-		for s, n := range p.inactive {
-			mb.RecordDuoUsersInactiveDataPoint(ts, n, s)
-		}
+		recordByValue(ts, p.inactive, mb.RecordDuoUsersInactiveDataPoint)
 		for k, n := range p.phones {
 			mb.RecordDuoPhonesDataPoint(ts, n, k.platform, k.activated)
 		}
-		for t, n := range p.tokens {
-			mb.RecordDuoTokensDataPoint(ts, n, t)
-		}
+		recordByValue(ts, p.tokens, mb.RecordDuoTokensDataPoint)
 		mb.RecordDuoWebauthnCredentialsDataPoint(ts, p.webauthn)
 	}
 	if p.read[duoapi.BypassCodes] {
 		mb.RecordDuoBypassCodesDataPoint(ts, p.bypass)
 	}
 	if p.read[duoapi.Groups] {
-		for s, n := range p.groups {
-			mb.RecordDuoGroupsDataPoint(ts, n, s)
-		}
+		recordByValue(ts, p.groups, mb.RecordDuoGroupsDataPoint)
 	}
 	if p.read[duoapi.Endpoints] {
 		for k, n := range p.endpoints {
@@ -284,14 +278,10 @@ func (p *Posture) Record(mb *metadata.MetricsBuilder, ts pcommon.Timestamp) {
 		mb.RecordDuoPoliciesDataPoint(ts, p.policies)
 	}
 	if p.read[duoapi.Admins] {
-		for r, n := range p.admins {
-			mb.RecordDuoAdminsDataPoint(ts, n, r)
-		}
+		recordByValue(ts, p.admins, mb.RecordDuoAdminsDataPoint)
 	}
 	if p.read[duoapi.Integrations] {
-		for t, n := range p.apps {
-			mb.RecordDuoIntegrationsDataPoint(ts, n, t)
-		}
+		recordByValue(ts, p.apps, mb.RecordDuoIntegrationsDataPoint)
 	}
 	if p.read[duoapi.Summary] && p.hasCredits {
 		mb.RecordDuoTelephonyCreditsRemainingDataPoint(ts, p.credits)
@@ -307,4 +297,12 @@ func EmitMetrics(mb *metadata.MetricsBuilder, res Resource) pmetric.Metrics {
 		rb.SetDuoAccountID(res.AccountID)
 	}
 	return mb.Emit(metadata.WithResource(rb.Emit()))
+}
+
+// recordByValue writes one data point per attribute value counted in counts: the gauges
+// whose only attribute is a string.
+func recordByValue(ts pcommon.Timestamp, counts map[string]int64, record func(pcommon.Timestamp, int64, string)) {
+	for v, n := range counts {
+		record(ts, n, v)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/otelcol-duo/otelcol-duo/internal/otlptest"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
@@ -27,26 +28,8 @@ func newMB() *metadata.MetricsBuilder {
 // points flattens metrics into "name attr=value ..." -> value.
 func points(md pmetric.Metrics) map[string]int64 {
 	out := map[string]int64{}
-	rms := md.ResourceMetrics()
-	for i := range rms.Len() {
-		sms := rms.At(i).ScopeMetrics()
-		for j := range sms.Len() {
-			ms := sms.At(j).Metrics()
-			for k := range ms.Len() {
-				m := ms.At(k)
-				dps := m.Gauge().DataPoints()
-				for l := range dps.Len() {
-					key := m.Name()
-					for _, a := range []string{"duo.user.status", "duo.user.enrolled", "duo.phone.platform", "duo.phone.activated",
-						"duo.group.status", "duo.token.type", "duo.endpoint.os_family", "duo.endpoint.trusted", "duo.admin.role", "duo.integration.type"} {
-						if v, ok := dps.At(l).Attributes().Get(a); ok {
-							key += " " + a + "=" + v.AsString()
-						}
-					}
-					out[key] += dps.At(l).IntValue()
-				}
-			}
-		}
+	for name, dp := range otlptest.Gauges(md) {
+		out[otlptest.PointKey(name, dp)] += dp.IntValue()
 	}
 	return out
 }
@@ -82,14 +65,14 @@ func TestPostureCounts(t *testing.T) {
 	p.Record(mb, pcommon.NewTimestampFromTime(now))
 	got := points(EmitMetrics(mb, testResource))
 	assert.Equal(t, map[string]int64{
-		"duo.users duo.user.status=active duo.user.enrolled=true":                2,
-		"duo.users duo.user.status=locked_out duo.user.enrolled=false":           1,
-		"duo.users duo.user.status=bypass duo.user.enrolled=false":               1,
+		"duo.users duo.user.enrolled=true duo.user.status=active":                2,
+		"duo.users duo.user.enrolled=false duo.user.status=locked_out":           1,
+		"duo.users duo.user.enrolled=false duo.user.status=bypass":               1,
 		"duo.users.inactive duo.user.status=active":                              1,
 		"duo.users.inactive duo.user.status=locked_out":                          1,
 		"duo.users.inactive duo.user.status=bypass":                              1,
-		"duo.phones duo.phone.platform=Apple iOS duo.phone.activated=true":       1,
-		"duo.phones duo.phone.platform=Google Android duo.phone.activated=false": 1,
+		"duo.phones duo.phone.activated=true duo.phone.platform=Apple iOS":       1,
+		"duo.phones duo.phone.activated=false duo.phone.platform=Google Android": 1,
 		"duo.tokens duo.token.type=yk":                                           1,
 		"duo.tokens duo.token.type=h6":                                           1,
 		"duo.webauthn_credentials":                                               2,

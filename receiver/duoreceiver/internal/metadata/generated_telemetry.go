@@ -71,7 +71,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.DuoReceiverCursorLag, err = builder.meter.Float64Gauge(
 		"otelcol_duo_receiver_cursor_lag",
-		metric.WithDescription("How far the log type's cursor is behind the current time. [Alpha]"),
+		metric.WithDescription("How far the log type's cursor is behind the current time, by log type and, for a child account, by duo.account.id. [Alpha]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)

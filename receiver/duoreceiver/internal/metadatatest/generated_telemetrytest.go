@@ -24,7 +24,7 @@ func NewSettings(tt *componenttest.Telemetry) receiver.Settings {
 func AssertEqualDuoReceiverCursorLag(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_duo_receiver_cursor_lag",
-		Description: "How far the log type's cursor is behind the current time. [Alpha]",
+		Description: "How far the log type's cursor is behind the current time, by log type and, for a child account, by duo.account.id. [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,

@@ -1,0 +1,181 @@
+// Copyright The otelcol-duo Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package duoreceiver
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/duoapi"
+)
+
+type fakeLister struct{ accounts []duoapi.Account }
+
+func (f fakeLister) ListAccounts(context.Context) ([]duoapi.Account, error) { return f.accounts, nil }
+
+// One child failing every pull does not hold up another: the healthy child's events
+// arrive while the status names the failing one.
+func TestFailingChildDoesNotStallOthers(t *testing.T) {
+	cfg := validConfig()
+	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 10 * time.Millisecond, Window: time.Minute}}
+	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: time.Hour}
+	cfg.InitialLookback = time.Hour
+	h := newHarness(t, cfg)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	good, bad := newFakeDuo(now, 10), newFakeDuo(now, 10)
+	ids := good.addSpread(duoapi.Authentication, "g", 25, now.Add(-30*time.Minute), now.Add(-3*time.Minute))
+	require.Len(t, ids, 25)
+	bad.fail = func(int) error {
+		return &duoapi.APIError{Status: 500, Message: "down", Path: duoapi.Path(duoapi.Authentication)}
+	}
+
+	sink := new(consumertest.LogsSink)
+	r, err := newDuoLogsReceiver(h.set, cfg, sink)
+	require.NoError(t, err)
+	r.now = good.clock
+	r.newChildren = func(context.Context, component.Host) (childClients, error) {
+		return childClients{
+			list: fakeLister{[]duoapi.Account{
+				{ID: "DABAD", Name: "Broken", APIHostname: "api-bad.duosecurity.com"},
+				{ID: "DAGOOD", Name: "Fine", APIHostname: "api-good.duosecurity.com"},
+			}},
+			client: func(ref accountRef) (duoAPI, error) {
+				if ref.id == "DABAD" {
+					return bad, nil
+				}
+				return good, nil
+			},
+			close: func() {},
+		}, nil
+	}
+	require.NoError(t, r.Start(context.Background(), h.host))
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 25 }, 10*time.Second, 5*time.Millisecond,
+		"the healthy child's events arrive: %d", sink.LogRecordCount())
+	failing := func() bool {
+		for _, ev := range h.host.statuses() {
+			if ev.Status() == componentstatus.StatusRecoverableError {
+				return true
+			}
+		}
+		return false
+	}
+	require.Eventually(t, failing, 10*time.Second, time.Millisecond, "the failing child shows in the status")
+	var named bool
+	for _, ev := range h.host.statuses() {
+		if ev.Status() == componentstatus.StatusRecoverableError {
+			named = true
+			assert.ErrorContains(t, ev.Err(), "child accounts failing: DABAD (Broken)")
+			assert.NotContains(t, ev.Err().Error(), "DAGOOD")
+			var apiErr *duoapi.APIError
+			assert.True(t, errors.As(ev.Err(), &apiErr))
+		}
+	}
+	assert.True(t, named, "the status names the failing child")
+}
+
+type renamingLister struct {
+	mu   sync.Mutex
+	name string
+}
+
+func (l *renamingLister) ListAccounts(context.Context) ([]duoapi.Account, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return []duoapi.Account{{ID: "DA1", Name: l.name, APIHostname: "api-1.duosecurity.com"}}, nil
+}
+
+func (l *renamingLister) rename(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.name = name
+}
+
+// A child renamed in the list is read on from its cursors under its new name.
+func TestChildRenamed(t *testing.T) {
+	cfg := validConfig()
+	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 5 * time.Millisecond, Window: time.Minute}}
+	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: 5 * time.Millisecond}
+	cfg.InitialLookback = time.Hour
+	h := newHarness(t, cfg)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fake := newFakeDuo(now, 10)
+	fake.addSpread(duoapi.Authentication, "old", 5, now.Add(-30*time.Minute), now.Add(-20*time.Minute))
+	lister := &renamingLister{name: "Old Name"}
+	core, logs := observer.New(zapcore.InfoLevel)
+	h.set.Logger = zap.New(core)
+	sink := new(consumertest.LogsSink)
+	r, err := newDuoLogsReceiver(h.set, cfg, sink)
+	require.NoError(t, err)
+	r.now = fake.clock
+	r.newChildren = func(context.Context, component.Host) (childClients, error) {
+		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
+	}
+	require.NoError(t, r.Start(context.Background(), h.host))
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 5 }, 10*time.Second, time.Millisecond)
+
+	lister.rename("New Name")
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("was renamed").Len() == 1 }, 10*time.Second, time.Millisecond)
+	fake.addSpread(duoapi.Authentication, "new", 3, now.Add(time.Minute), now.Add(5*time.Minute))
+	fake.setNow(now.Add(10 * time.Minute))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() >= 8 }, 10*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	names := map[string]int{}
+	for _, ld := range sink.AllLogs() {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			rl := ld.ResourceLogs().At(i)
+			name, _ := rl.Resource().Attributes().Get("duo.account.name")
+			names[name.Str()] += rl.ScopeLogs().At(0).LogRecords().Len()
+		}
+	}
+	assert.Equal(t, map[string]int{"Old Name": 5, "New Name": 3}, names, "nothing read twice, the new events under the new name")
+}
+
+type countingLister struct {
+	fakeLister
+	calls atomic.Int32
+}
+
+func (l *countingLister) ListAccounts(ctx context.Context) ([]duoapi.Account, error) {
+	l.calls.Add(1)
+	return l.fakeLister.ListAccounts(ctx)
+}
+
+// A refusal may mean the child has left the parent: the list is read again at once, not
+// at the next refresh an hour later.
+func TestRefusalRereadsList(t *testing.T) {
+	cfg := validConfig()
+	cfg.Logs = LogsConfig{Telephony: LogTypeConfig{Enabled: true, PullInterval: time.Hour, Window: time.Minute}}
+	cfg.Accounts = AccountsConfig{Discover: true, RefreshInterval: time.Hour}
+	h := newHarness(t, cfg)
+	fake := newFakeDuo(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), 10)
+	fake.fail = func(int) error {
+		return &duoapi.APIError{Status: 403, Code: 40301, Path: duoapi.Path(duoapi.Telephony)}
+	}
+	lister := &countingLister{fakeLister: fakeLister{[]duoapi.Account{{ID: "DA1", Name: "Gone", APIHostname: "api-1.duosecurity.com"}}}}
+	r, err := newDuoLogsReceiver(h.set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	r.now = fake.clock
+	r.newChildren = func(context.Context, component.Host) (childClients, error) {
+		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
+	}
+	require.NoError(t, r.Start(context.Background(), h.host))
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	require.Eventually(t, func() bool { return lister.calls.Load() >= 2 }, 10*time.Second, time.Millisecond)
+}
