@@ -7,7 +7,8 @@
 // Each record becomes one LogRecord: Timestamp is the event's time (the observed time when
 // the record has none readable), ObservedTimestamp when the receiver got it, EventName
 // "duo.<log_type>", log.record.uid the Duo event id, Body the whole record as a map
-// (decoded in one pass by DecodeMap, so nothing Duo sends is lost), attributes the fields
+// (decoded in one pass by DecodeMap, so nothing Duo sends is lost; or, with AppendJSON,
+// the record's JSON text, the attributes then read from a view of it), attributes the fields
 // worth filtering on (semantic-convention keys where one means exactly the same thing,
 // duo.* otherwise), severity from the record's outcome (Severity). The attribute table is
 // in the receiver's README (Attribute mapping). Field facts cite sections of
