@@ -312,14 +312,15 @@ var errTooLarge = fmt.Errorf("duo api: response body larger than %d bytes", maxB
 
 // readBody reads a response body of at most maxBody bytes, into a buffer of the size the
 // response announces or else of the last size read (lastSize, which it updates; nil for
-// requests that read no log stream).
+// requests that read no log stream). Pages differ in size by a few percent: the slack
+// keeps a page a little larger than the last from doubling the buffer.
 func readBody(resp *http.Response, lastSize *atomic.Int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if n := resp.ContentLength; n > 0 && n <= maxBody {
 		buf.Grow(int(n) + bytes.MinRead)
 	} else if lastSize != nil {
 		if n := lastSize.Load(); n > 0 && n <= maxBody {
-			buf.Grow(int(n) + bytes.MinRead)
+			buf.Grow(int(n) + int(n)/16 + bytes.MinRead)
 		}
 	}
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
