@@ -375,9 +375,12 @@ func checkHealth(t *testing.T, pm *Podman, image string, cfg ImageConfig) {
 	if code, st, body := getStatus(r.liveAddr); code != http.StatusOK || !st.Healthy {
 		t.Errorf("liveness answered %d (%s) while only Duo rejects the key; a restart cannot fix that", code, body)
 	}
-	if !strings.Contains(c.Logs(), "duo rejected the credentials") {
-		t.Errorf("the container log does not say that Duo rejected the credentials")
-	}
+	// podman logs reads what conmon has written so far, which may trail the status
+	// endpoint by a moment: wait for the line rather than read once.
+	WaitUntil(t, nil, 30*time.Second, func() (bool, string) {
+		return strings.Contains(c.Logs(), "duo rejected the credentials"),
+			"the container log does not say that Duo rejected the credentials"
+	})
 
 	sim.SetCredentials(sim.IntegrationKey, wrongKey)
 	WaitUntil(t, nil, time.Minute, func() (bool, string) {

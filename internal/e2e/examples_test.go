@@ -89,6 +89,50 @@ func TestE2EExamplesValidate(t *testing.T) {
 	}
 }
 
+// TestE2EExamplesCover checks that the examples show each way the receiver is used, and
+// that the repository README's table lists every one of them: a user copies an example
+// before reading the reference.
+func TestE2EExamplesCover(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples, err := filepath.Glob(filepath.Join(root, "examples", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := map[string]*regexp.Regexp{
+		"the child accounts of an MSP parent": regexp.MustCompile(`(?m)^ +accounts:\n +discover: true`),
+		"inventory in a metrics pipeline":     regexp.MustCompile(`(?m)^ +metrics:\n +receivers: \[duo\]`),
+		"authentication log filters":          regexp.MustCompile(`(?m)^ +filters:\n`),
+	}
+	found := map[string]bool{}
+	for _, ex := range examples {
+		data, err := os.ReadFile(ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for use, re := range uses {
+			if re.Match(data) {
+				found[use] = true
+			}
+		}
+		rel := "examples/" + filepath.Base(ex)
+		if !bytes.Contains(readme, []byte("["+rel+"]("+rel+")")) {
+			t.Errorf("README.md's table of examples does not list %s", rel)
+		}
+	}
+	for use := range uses {
+		if !found[use] {
+			t.Errorf("no example under examples/ shows %s", use)
+		}
+	}
+}
+
 // readFileExporter reads an OTLP-JSON-lines file written by the file exporter, skipping a
 // line still being written.
 func readFileExporter(path string) (plog.Logs, error) {

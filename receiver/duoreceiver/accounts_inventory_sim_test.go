@@ -37,7 +37,8 @@ func metricsByAccount(mds []pmetric.Metrics) map[string][]pmetric.Metrics {
 }
 
 // TestSimAccountsInventory: the fan-out over child accounts covers the inventory too.
-// Each child's posture metrics carry its account id and equal that child's own counts.
+// Each child's posture metrics carry its account id, name and host, and equal that child's
+// own counts.
 func TestSimAccountsInventory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulator run")
@@ -76,6 +77,9 @@ func TestSimAccountsInventory(t *testing.T) {
 		assert.Equal(t, want, gauges(got[k.AccountID]), "child %s", k.AccountID)
 		host, _ := got[k.AccountID][0].ResourceMetrics().At(0).Resource().Attributes().Get("duo.api.hostname")
 		assert.Equal(t, k.APIHostname, host.Str(), "child %s: its own host", k.AccountID)
+		// The same resource as the child's logs: its name too.
+		name, _ := got[k.AccountID][0].ResourceMetrics().At(0).Resource().Attributes().Get("duo.account.name")
+		assert.Equal(t, k.Name, name.Str(), "child %s: its name", k.AccountID)
 	}
 	assert.NotContains(t, got, "", "the parent itself is not read")
 }

@@ -7,9 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -408,6 +411,37 @@ func TestInventoryDoesNotStallLogs(t *testing.T) {
 	defer rig.mu.Unlock()
 	assert.Empty(t, rig.outcomes, "the snapshot is still retrying its first page")
 	assert.Positive(t, rig.sim.Stats().Requests[duosim.ResourcePath("users")][503])
+}
+
+// TestLogsDoNotStallInventory is the reverse of TestInventoryDoesNotStallLogs: while the
+// authentication log endpoint hangs (the request never answered), snapshots go on
+// completing at every interval.
+func TestLogsDoNotStallInventory(t *testing.T) {
+	rig := newInvRig(t, testPopulation(300), duosim.InventoryFaults{})
+	var hung atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin/v2/logs/authentication" {
+			hung.Add(1)
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		rig.sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	rig.cfg.Endpoint = srv.URL
+	rig.cfg.Timeout = time.Hour
+	rig.cfg.Inventory.Interval = 50 * time.Millisecond
+	rig.cfg.Logs.Authentication = LogTypeConfig{Enabled: true, PullInterval: 100 * time.Millisecond, Window: time.Hour}
+	rig.start(t, true, true)
+	outcomes := rig.waitSnapshots(t, 3)
+	assert.Equal(t, []string{"complete", "complete", "complete"}, outcomes[:3])
+	assert.Equal(t, int64(1), hung.Load(), "one authentication request, still unanswered")
+	assert.NotEmpty(t, rig.metSink.AllMetrics())
 }
 
 // TestInventoryTelemetry: snapshots are counted by outcome, left-out objects by resource.

@@ -296,6 +296,9 @@ func EmitMetrics(mb *metadata.MetricsBuilder, res Resource) pmetric.Metrics {
 	if res.AccountID != "" {
 		rb.SetDuoAccountID(res.AccountID)
 	}
+	if res.AccountName != "" {
+		rb.SetDuoAccountName(res.AccountName)
+	}
 	return mb.Emit(metadata.WithResource(rb.Emit()))
 }
 

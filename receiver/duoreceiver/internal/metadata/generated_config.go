@@ -578,12 +578,16 @@ func (rac *ResourceAttributeConfig) Unmarshal(parser *confmap.Conf) error {
 // ResourceAttributesConfig provides config for duo resource attributes.
 type ResourceAttributesConfig struct {
 	DuoAccountID   ResourceAttributeConfig `mapstructure:"duo.account.id"`
+	DuoAccountName ResourceAttributeConfig `mapstructure:"duo.account.name"`
 	DuoAPIHostname ResourceAttributeConfig `mapstructure:"duo.api.hostname"`
 }
 
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 	return ResourceAttributesConfig{
 		DuoAccountID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		DuoAccountName: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		DuoAPIHostname: ResourceAttributeConfig{

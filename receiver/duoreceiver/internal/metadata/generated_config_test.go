@@ -81,6 +81,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					DuoAccountID:   ResourceAttributeConfig{Enabled: true},
+					DuoAccountName: ResourceAttributeConfig{Enabled: true},
 					DuoAPIHostname: ResourceAttributeConfig{Enabled: true},
 				},
 			},
@@ -144,6 +145,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 				},
 				ResourceAttributes: ResourceAttributesConfig{
 					DuoAccountID:   ResourceAttributeConfig{Enabled: false},
+					DuoAccountName: ResourceAttributeConfig{Enabled: false},
 					DuoAPIHostname: ResourceAttributeConfig{Enabled: false},
 				},
 			},
@@ -276,6 +278,7 @@ func TestResourceAttributesConfig(t *testing.T) {
 			name: "all_set",
 			want: ResourceAttributesConfig{
 				DuoAccountID:   ResourceAttributeConfig{Enabled: true},
+				DuoAccountName: ResourceAttributeConfig{Enabled: true},
 				DuoAPIHostname: ResourceAttributeConfig{Enabled: true},
 			},
 		},
@@ -283,6 +286,7 @@ func TestResourceAttributesConfig(t *testing.T) {
 			name: "none_set",
 			want: ResourceAttributesConfig{
 				DuoAccountID:   ResourceAttributeConfig{Enabled: false},
+				DuoAccountName: ResourceAttributeConfig{Enabled: false},
 				DuoAPIHostname: ResourceAttributeConfig{Enabled: false},
 			},
 		},

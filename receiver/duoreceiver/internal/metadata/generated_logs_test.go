@@ -21,6 +21,7 @@ func TestLogsBuilderAppendLogRecord(t *testing.T) {
 
 	rb := lb.NewResourceBuilder()
 	rb.SetDuoAccountID("duo.account.id-val")
+	rb.SetDuoAccountName("duo.account.name-val")
 	rb.SetDuoAPIHostname("duo.api.hostname-val")
 	res := rb.Emit()
 

@@ -1075,6 +1075,12 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	if mbc.ResourceAttributes.DuoAccountID.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["duo.account.id"] = filter.CreateFilter(mbc.ResourceAttributes.DuoAccountID.MetricsExclude)
 	}
+	if mbc.ResourceAttributes.DuoAccountName.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["duo.account.name"] = filter.CreateFilter(mbc.ResourceAttributes.DuoAccountName.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.DuoAccountName.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["duo.account.name"] = filter.CreateFilter(mbc.ResourceAttributes.DuoAccountName.MetricsExclude)
+	}
 	if mbc.ResourceAttributes.DuoAPIHostname.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["duo.api.hostname"] = filter.CreateFilter(mbc.ResourceAttributes.DuoAPIHostname.MetricsInclude)
 	}

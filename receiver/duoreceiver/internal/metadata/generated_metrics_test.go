@@ -146,6 +146,7 @@ func TestMetricsBuilder(t *testing.T) {
 
 			rb := mb.NewResourceBuilder()
 			rb.SetDuoAccountID("duo.account.id-val")
+			rb.SetDuoAccountName("duo.account.name-val")
 			rb.SetDuoAPIHostname("duo.api.hostname-val")
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))

@@ -28,6 +28,13 @@ func (rb *ResourceBuilder) SetDuoAccountID(val string) {
 	}
 }
 
+// SetDuoAccountName sets provided value as "duo.account.name" attribute.
+func (rb *ResourceBuilder) SetDuoAccountName(val string) {
+	if rb.config.DuoAccountName.Enabled {
+		rb.res.Attributes().PutStr("duo.account.name", val)
+	}
+}
+
 // SetDuoAPIHostname sets provided value as "duo.api.hostname" attribute.
 func (rb *ResourceBuilder) SetDuoAPIHostname(val string) {
 	if rb.config.DuoAPIHostname.Enabled {

@@ -14,6 +14,7 @@ func TestResourceBuilder(t *testing.T) {
 			cfg := loadResourceAttributesConfig(t, tt)
 			rb := NewResourceBuilder(cfg)
 			rb.SetDuoAccountID("duo.account.id-val")
+			rb.SetDuoAccountName("duo.account.name-val")
 			rb.SetDuoAPIHostname("duo.api.hostname-val")
 
 			res := rb.Emit()
@@ -21,9 +22,9 @@ func TestResourceBuilder(t *testing.T) {
 
 			switch tt {
 			case "default":
-				assert.Equal(t, 2, res.Attributes().Len())
+				assert.Equal(t, 3, res.Attributes().Len())
 			case "all_set":
-				assert.Equal(t, 2, res.Attributes().Len())
+				assert.Equal(t, 3, res.Attributes().Len())
 			case "none_set":
 				assert.Equal(t, 0, res.Attributes().Len())
 				return
@@ -34,6 +35,11 @@ func TestResourceBuilder(t *testing.T) {
 			assert.True(t, ok)
 			if ok {
 				assert.Equal(t, "duo.account.id-val", duoAccountIDAttrVal.Str())
+			}
+			duoAccountNameAttrVal, ok := res.Attributes().Get("duo.account.name")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "duo.account.name-val", duoAccountNameAttrVal.Str())
 			}
 			duoAPIHostnameAttrVal, ok := res.Attributes().Get("duo.api.hostname")
 			assert.True(t, ok)
