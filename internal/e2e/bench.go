@@ -28,9 +28,11 @@ import (
 	"text/template"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/internal/otlpsink"
 )
 
 // This file holds what the end-to-end benchmarks (bench_e2e_test.go, `make bench-e2e`)
@@ -203,9 +205,28 @@ func StartCountingSink(tb testing.TB) *CountingSink {
 	return s
 }
 
-// ServeHTTP accepts POST /v1/logs with a protobuf ExportLogsServiceRequest, plain or
-// gzip-compressed, and answers an empty ExportLogsServiceResponse.
+// ServeHTTP accepts POST /v1/logs with a protobuf ExportLogsServiceRequest (or, for
+// the exporter's encoding: json, its JSON form), plain or gzip-compressed, and answers an
+// empty ExportLogsServiceResponse.
 func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Content-Type") == "application/json" {
+		// The exporter's encoding: json (BENCH_E2E_ENCODING), to measure what it costs.
+		b, status, err := otlpsink.ReadBody(r)
+		if err != nil {
+			http.Error(w, err.Error(), status)
+			return
+		}
+		req := plogotlp.NewExportRequest()
+		if err := req.UnmarshalJSON(b); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.count(req.Logs().LogRecordCount())
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("{}"))
+		return
+	}
 	b, ok := exportBody(w, r)
 	if !ok {
 		return
@@ -215,6 +236,11 @@ func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	s.count(n)
+	acceptExport(w)
+}
+
+func (s *CountingSink) count(n int) {
 	s.mu.Lock()
 	s.records += int64(n)
 	s.requests++
@@ -222,7 +248,6 @@ func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.last = time.Now()
 	}
 	s.mu.Unlock()
-	acceptExport(w)
 }
 
 // Counts returns the records and requests received so far and when the record count
@@ -424,6 +449,10 @@ type BenchConfig struct {
 	RetryRandomization     float64
 	// Compression of the exporter: "none" or "gzip".
 	Compression string
+	// Encoding of the exporter: "proto" (empty, the default) or "json".
+	Encoding string
+	// Body is the receiver's body setting, map or json; empty leaves the default (map).
+	Body string
 	// MemoryLimitMiB, when positive, adds a memory_limiter processor with this limit.
 	MemoryLimitMiB int
 	// BatchSize sets the batch processor's send_batch_size and send_batch_max_size; 0
@@ -452,6 +481,9 @@ receivers:
     delay: {{dur .Delay}}
     initial_lookback: {{dur .InitialLookback}}
     rate_limit: {{.RateLimit}}
+{{- if .Body}}
+    body: {{.Body}}
+{{- end}}
     retry_on_failure:
       enabled: true
       initial_interval: {{dur .RetryInitial}}
@@ -483,6 +515,9 @@ exporters:
   otlp_http:
     logs_endpoint: {{.SinkURL}}/v1/logs
     compression: {{.Compression}}
+{{- if .Encoding}}
+    encoding: {{.Encoding}}
+{{- end}}
     # No queue: the exporter's back pressure reaches the receiver, so memory does not
     # depend on how far the sink is behind.
     sending_queue:

@@ -144,8 +144,9 @@ func (r backfillResult) report(b *testing.B, runs int) {
 }
 
 // runBackfill runs one backfill of n authentication records: first the fetch-only floor,
-// then otelcol-duo, both against the same simulator and window.
-func runBackfill(b *testing.B, bin string, n int) backfillResult {
+// then otelcol-duo, both against the same simulator and window. Each opt, if any, changes
+// the collector's configuration after the environment has.
+func runBackfill(b *testing.B, bin string, n int, opts ...func(*BenchConfig)) backfillResult {
 	b.Helper()
 	b.StopTimer()
 	ctx := Context(b)
@@ -191,6 +192,9 @@ func runBackfill(b *testing.B, bin string, n int) backfillResult {
 	}
 	if os.Getenv("BENCH_E2E_STORAGE") != "0" {
 		cfg.StorageDir = filepath.Join(dir, "storage")
+	}
+	for _, opt := range opts {
+		opt(&cfg)
 	}
 	cfgPath := writeBenchConfig(b, cfg, dir)
 

@@ -34,7 +34,8 @@ import (
 //	go test -tags e2e -run '^$' -bench '^BenchmarkInProcessBackfill' -benchtime 1x \
 //	    -cpuprofile cpu.out ./internal/e2e
 //
-// BENCH_E2E_RECORDS sets the backfill size (its first value; default 100000 here).
+// BENCH_E2E_RECORDS sets the backfill size (its first value; default 100000 here),
+// BENCH_E2E_BODY the receiver's body setting (map or json).
 func BenchmarkInProcessBackfill(b *testing.B) {
 	n := 100_000
 	if os.Getenv("BENCH_E2E_RECORDS") != "" {
@@ -66,6 +67,9 @@ func runInProcess(b *testing.B, n int, marshal bool) time.Duration {
 	cfg.InitialLookback = 3 * time.Hour
 	cfg.RateLimit = 0
 	cfg.Logs = duoreceiver.LogsConfig{Authentication: duoreceiver.LogTypeConfig{Enabled: true, PullInterval: time.Second, Window: 2 * time.Second}}
+	if v := os.Getenv("BENCH_E2E_BODY"); v != "" {
+		cfg.Body = v
+	}
 
 	var got atomic.Int64
 	var mu sync.Mutex

@@ -69,6 +69,7 @@ func (r *duoLogsReceiver) newAccountRunner(ref accountRef, api duoAPI, h *health
 		tel:       r.telemetry,
 		health:    h,
 		resource:  res,
+		jsonBody:  r.cfg.Body == BodyJSON,
 		apiHost:   ref.host,
 		storage:   storageName(r.cfg.StorageID),
 		onPoll:    r.onPoll,

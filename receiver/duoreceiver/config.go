@@ -24,6 +24,12 @@ import (
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/metadata"
 )
 
+// The values of body.
+const (
+	BodyMap  = "map"
+	BodyJSON = "json"
+)
+
 const (
 	// maxLookback is how far back Duo's v2 log endpoints serve events (docs/duo-api.md §1.6).
 	maxLookback = 180 * 24 * time.Hour
@@ -49,6 +55,7 @@ var (
 	errEndpointInvalid    = errors.New("endpoint: must be an absolute http:// or https:// URL, e.g. https://proxy.example.com; leave it empty to use https://<api_hostname>")
 	errEndpointInsecure   = errors.New("endpoint: http:// is only allowed for a loopback address (simulator); use https://")
 	errNothingEnabled     = errors.New("nothing to read: no log type and no inventory resource is enabled; enable at least one of logs.<type>.enabled or inventory.resources.<name>.enabled")
+	errBodyMode           = fmt.Errorf("body: must be %q (the record as a map, the default) or %q (the record's JSON text as a string)", BodyMap, BodyJSON)
 	errAccountIDForm      = errors.New("account_id: must be a Duo child account id (letters and digits, e.g. DA9VZOC5X63I2W72NRP9)")
 	integrationKeyPattern = regexp.MustCompile(`^DI[A-Za-z0-9]{18}$`)
 	accountIDPattern      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
@@ -76,6 +83,10 @@ type Config struct {
 	StorageID *component.ID `mapstructure:"storage"`
 	// Logs configures each log stream.
 	Logs LogsConfig `mapstructure:"logs"`
+	// Body is what a log record's body holds: BodyMap (the record as a map, the default)
+	// or BodyJSON (the record's JSON text as a string, which is cheaper to build and to
+	// export, and what many backends store anyway).
+	Body string `mapstructure:"body"`
 	// Delay is how far behind now a pull stops: Duo's availability delay (docs/duo-api.md §1.6).
 	Delay time.Duration `mapstructure:"delay"`
 	// InitialLookback is how far back the first pull of a log type reads when there is no
@@ -211,6 +222,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.RateLimit < 0 {
 		errs = append(errs, errRateLimitNegative)
+	}
+	if cfg.Body != BodyMap && cfg.Body != BodyJSON {
+		errs = append(errs, fmt.Errorf("%w, not %q", errBodyMode, cfg.Body))
 	}
 	errs = append(errs, cfg.Inventory.validate()...)
 	enabled := 0

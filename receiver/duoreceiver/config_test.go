@@ -64,6 +64,7 @@ func TestLoadConfig(t *testing.T) {
 				cfg.Delay = 3 * time.Minute
 				cfg.InitialLookback = 720 * time.Hour
 				cfg.RateLimit = 1
+				cfg.Body = BodyJSON
 				cfg.BackOffConfig.InitialInterval = 2 * time.Second
 				cfg.BackOffConfig.MaxInterval = time.Minute
 				cfg.BackOffConfig.MaxElapsedTime = 10 * time.Minute
@@ -236,6 +237,9 @@ func TestValidate(t *testing.T) {
 		{name: "negative lookback", mutate: func(c *Config) { c.InitialLookback = -time.Second }, wantErr: []string{"initial_lookback: must not be negative"}},
 		{name: "negative delay", mutate: func(c *Config) { c.Delay = -time.Second }, wantErr: []string{"delay: must not be negative"}},
 		{name: "negative rate limit", mutate: func(c *Config) { c.RateLimit = -1 }, wantErr: []string{"rate_limit: must not be negative"}},
+		{name: "json body", mutate: func(c *Config) { c.Body = BodyJSON }},
+		{name: "unknown body", mutate: func(c *Config) { c.Body = "JSON" }, wantErr: []string{`body: must be "map"`, `or "json"`, `not "JSON"`}},
+		{name: "empty body", mutate: func(c *Config) { c.Body = "" }, wantErr: []string{`body: must be "map"`, `not ""`}},
 		{name: "http endpoint not loopback", mutate: func(c *Config) { c.Endpoint = "http://10.0.0.1:8080" }, wantErr: []string{"endpoint: http:// is only allowed"}},
 		{name: "endpoint without scheme", mutate: func(c *Config) { c.Endpoint = "proxy.example.com" }, wantErr: []string{"endpoint: must be an absolute"}},
 		{name: "endpoint with other scheme", mutate: func(c *Config) { c.Endpoint = "ftp://127.0.0.1" }, wantErr: []string{"endpoint: must be an absolute"}},
@@ -360,11 +364,12 @@ func TestUnknownKeys(t *testing.T) {
 			"storage": "file_storage", "rate_limit": 5, "timeout": "10s", "endpoint": "https://proxy.example.com",
 			"headers": map[string]any{"X-Test": "1"}, "tls": map[string]any{"insecure_skip_verify": true},
 			"proxy_url": "http://127.0.0.1:3128", "compression": "gzip", "auth": map[string]any{"authenticator": "oauth2client"},
-			"max_idle_conns": 10, "idle_conn_timeout": "30s",
+			"max_idle_conns": 10, "idle_conn_timeout": "30s", "body": "json",
 			"retry_on_failure": map[string]any{"enabled": false},
 			"logs":             map[string]any{"authentication": map[string]any{"enabled": true, "window": "7m"}},
 		}},
 		{name: "top level", extra: map[string]any{"rate_limitt": 5}, wantErr: "rate_limitt"},
+		{name: "body typo", extra: map[string]any{"bodyy": "json"}, wantErr: "bodyy"},
 		{name: "storage typo", extra: map[string]any{"storag": "file_storage"}, wantErr: "storag"},
 		{name: "log type typo", extra: map[string]any{"logs": map[string]any{"authentification": map[string]any{"enabled": true}}}, wantErr: "authentification"},
 		{name: "log type setting typo", extra: map[string]any{"logs": map[string]any{"telephony": map[string]any{"pull_intervall": "1m"}}}, wantErr: "pull_intervall"},

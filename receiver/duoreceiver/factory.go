@@ -62,6 +62,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		ClientConfig:  httpCfg,
 		Logs:          defaultLogs(),
+		Body:          BodyMap,
 		Delay:         defaultDelay,
 		RateLimit:     defaultRateLimit,
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),

@@ -90,8 +90,15 @@ func authRecord(txid string, t time.Time, extra string) string {
 // bytes that are not UTF-8, a record without a usable time, and list elements that are
 // not objects. Each becomes a log record (the deep one with its JSON text as the body,
 // counted and logged) or a counted, logged drop; the cursor moves past them and a later
-// good record still arrives.
+// good record still arrives. Both body modes: with body: json every body is the record's
+// JSON text and none is counted as a raw body.
 func TestHostileRecords(t *testing.T) {
+	for _, body := range []string{BodyMap, BodyJSON} {
+		t.Run(body, func(t *testing.T) { testHostileRecords(t, body) })
+	}
+}
+
+func testHostileRecords(t *testing.T, body string) {
 	duo := &hostileDuo{}
 	srv := httptest.NewServer(duo)
 	t.Cleanup(srv.Close)
@@ -121,6 +128,7 @@ func TestHostileRecords(t *testing.T) {
 	cfg.Delay = time.Second
 	cfg.InitialLookback = time.Hour
 	cfg.RateLimit = 0
+	cfg.Body = body
 	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 100 * time.Millisecond, Window: 2 * time.Second}}
 	require.NoError(t, cfg.Validate())
 
@@ -172,26 +180,44 @@ func TestHostileRecords(t *testing.T) {
 	}
 	require.Equal(t, authRecord("deep", at(-44), `"access_device":`+deep), got["deep"].Body().Str(),
 		"a record nested beyond MaxDepth keeps its JSON text as the body")
-	reason, _ := got["huge"].Body().Map().Get("reason")
-	require.Len(t, reason.Str(), len(huge), "the 1.5 MB string was not delivered whole")
-	unknown, ok := got["unknown"].Body().Map().Get("brand_new_member")
-	require.True(t, ok, "an unknown member was dropped")
-	require.Equal(t, pcommon.ValueTypeMap, unknown.Type())
-	latin1, _ := got["latin1"].Body().Map().Get("reason")
-	require.Equal(t, "caf\uFFFD \uFFFD\uFFFD", latin1.Str(), "bytes that are not UTF-8 must become U+FFFD")
+	if body == BodyJSON {
+		require.Equal(t, authRecord("huge", at(-45), `"reason":"`+huge+`"`), got["huge"].Body().Str(), "the 1.5 MB string was not delivered whole")
+		require.Equal(t, authRecord("unknown", at(-42), `"brand_new_member":{"nested":[1,{"a":"b"}]},"another":null`), got["unknown"].Body().Str())
+		require.Equal(t, authRecord("latin1", at(-41), "\"reason\":\"caf\uFFFD \uFFFD\uFFFD\""), got["latin1"].Body().Str(),
+			"each byte that is not UTF-8 must become U+FFFD")
+	} else {
+		reason, _ := got["huge"].Body().Map().Get("reason")
+		require.Len(t, reason.Str(), len(huge), "the 1.5 MB string was not delivered whole")
+		unknown, ok := got["unknown"].Body().Map().Get("brand_new_member")
+		require.True(t, ok, "an unknown member was dropped")
+		require.Equal(t, pcommon.ValueTypeMap, unknown.Type())
+		latin1, _ := got["latin1"].Body().Map().Get("reason")
+		require.Equal(t, "caf\uFFFD \uFFFD\uFFFD", latin1.Str(), "bytes that are not UTF-8 must become U+FFFD")
+	}
 	require.Equal(t, 9, sink.LogRecordCount(), "every record above exactly once")
 	noTime := got["no-time"]
 	require.NotZero(t, noTime.ObservedTimestamp())
 	require.Equal(t, noTime.ObservedTimestamp(), noTime.Timestamp(), "a record without a readable time is stamped with the observed time")
 
-	// The deep record and the five non-objects are counted and logged.
+	// The five non-objects are counted as dropped, the deep record as delivered with a
+	// raw body; both are logged.
+	authSet := attribute.NewSet(attribute.String(attrLogType, string(duoapi.Authentication)))
 	metadatatest.AssertEqualDuoReceiverRecordsUndecodable(t, tt, []metricdata.DataPoint[int64]{
-		{Attributes: attribute.NewSet(attribute.String(attrLogType, string(duoapi.Authentication))), Value: 6},
+		{Attributes: authSet, Value: 5},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	require.Empty(t, logs.FilterMessage("dropping a record that cannot be decoded").All())
 	raw := logs.FilterMessage("record nests too deeply for a structured body, delivered it as a JSON string").All()
-	require.Len(t, raw, 1)
-	require.Equal(t, "deep", raw[0].ContextMap()["id"])
+	if body == BodyJSON {
+		require.Empty(t, raw)
+		_, counted := tt.GetMetric("otelcol_duo_receiver_records_raw_body")
+		require.Error(t, counted, "with body: json no record is counted as a raw body")
+	} else {
+		metadatatest.AssertEqualDuoReceiverRecordsRawBody(t, tt, []metricdata.DataPoint[int64]{
+			{Attributes: authSet, Value: 1},
+		}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		require.Len(t, raw, 1)
+		require.Equal(t, "deep", raw[0].ContextMap()["id"])
+	}
 	skips := logs.FilterMessage("duo log page held elements that are not objects, skipped them").All()
 	require.NotEmpty(t, skips, "the elements that are not objects were not logged")
 	require.EqualValues(t, 5, skips[0].ContextMap()["skipped"])

@@ -30,6 +30,8 @@ type pollerDeps struct {
 	tel      *receiverTelemetry
 	health   *health
 	resource mapping.Resource
+	// jsonBody: each record's body is its JSON text (body: json), not a map.
+	jsonBody bool
 	// apiHost and storage (the storage extension, "" for memory) are named in messages.
 	apiHost string
 	storage string
@@ -243,27 +245,33 @@ func (p *poller) mapPage(page duoapi.Page) (plog.Logs, map[string]time.Time) {
 	observed := p.deps.localNow()
 	ld, records := mapping.NewLogs(p.deps.resource)
 	fresh := make(map[string]time.Time, len(page.Records))
-	var duplicates, undecodable int
+	c := pageCounts{received: len(page.Records)}
 	for _, rec := range page.Records {
 		if rec.ID != "" {
 			if _, inPage := fresh[rec.ID]; inPage || p.state.delivered(rec.ID) {
-				duplicates++
+				c.duplicates++
 				continue
 			}
 			fresh[rec.ID] = rec.Time
 		}
-		rawBody, err := mapping.Append(records, p.lt, rec, observed)
+		var rawBody bool
+		var err error
+		if p.deps.jsonBody {
+			err = mapping.AppendJSON(records, p.lt, rec, observed)
+		} else {
+			rawBody, err = mapping.Append(records, p.lt, rec, observed)
+		}
 		switch {
 		case err != nil:
-			undecodable++
+			c.undecodable++
 			p.logger.Warn("dropping a record that cannot be decoded", zap.String("id", rec.ID), zap.Error(err))
 		case rawBody:
-			undecodable++
+			c.rawBody++
 			p.logger.Warn("record nests too deeply for a structured body, delivered it as a JSON string",
 				zap.String("id", rec.ID), zap.Int("max_depth", mapping.MaxDepth))
 		}
 	}
-	p.deps.tel.records(p.lt, len(page.Records), duplicates, undecodable)
+	p.deps.tel.records(p.lt, c)
 	return ld, fresh
 }
 

@@ -80,14 +80,25 @@ func (t *receiverTelemetry) SkippedRecords(lt duoapi.LogType, n int) {
 	t.tb.DuoReceiverRecordsUndecodable.Add(context.Background(), int64(n), t.logType(lt))
 }
 
-func (t *receiverTelemetry) records(lt duoapi.LogType, received, duplicates, undecodable int) {
+// pageCounts are what one page's records came to.
+type pageCounts struct {
+	received, duplicates, undecodable int
+	// rawBody: delivered, with their JSON text as the body, because they nest too deeply
+	// for a structured one.
+	rawBody int
+}
+
+func (t *receiverTelemetry) records(lt duoapi.LogType, c pageCounts) {
 	ctx, attrs := context.Background(), t.logType(lt)
-	t.tb.DuoReceiverRecordsReceived.Add(ctx, int64(received), attrs)
-	if duplicates > 0 {
-		t.tb.DuoReceiverRecordsDuplicate.Add(ctx, int64(duplicates), attrs)
+	t.tb.DuoReceiverRecordsReceived.Add(ctx, int64(c.received), attrs)
+	if c.duplicates > 0 {
+		t.tb.DuoReceiverRecordsDuplicate.Add(ctx, int64(c.duplicates), attrs)
 	}
-	if undecodable > 0 {
-		t.tb.DuoReceiverRecordsUndecodable.Add(ctx, int64(undecodable), attrs)
+	if c.undecodable > 0 {
+		t.tb.DuoReceiverRecordsUndecodable.Add(ctx, int64(c.undecodable), attrs)
+	}
+	if c.rawBody > 0 {
+		t.tb.DuoReceiverRecordsRawBody.Add(ctx, int64(c.rawBody), attrs)
 	}
 }
 

@@ -70,8 +70,8 @@ func TestTelemetryChildren(t *testing.T) {
 	lt := duoapi.Authentication
 	tel.cursorLag(lt, "DA1", 3*time.Second)
 	tel.cursorLag(lt, "DA2", 5*time.Second)
-	tel.records(lt, 4, 0, 0)
-	tel.records(lt, 6, 0, 0)
+	tel.records(lt, pageCounts{received: 4})
+	tel.records(lt, pageCounts{received: 6})
 
 	ignore := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
 	child := func(id string) attribute.Set {

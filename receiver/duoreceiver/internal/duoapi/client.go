@@ -109,6 +109,11 @@ type Client struct {
 	now      func() time.Time
 	budgets  map[LogType]*budget
 	offset   atomic.Int64 // nanoseconds to add to now() to get Duo's clock
+	// bodySizes holds, per log stream, the size of the last response body read: the
+	// buffer size to start from when a response does not say its length (chunked or
+	// compressed). A full page is about a megabyte, which a buffer grown from nothing
+	// reaches by doubling, allocating and copying about twice that.
+	bodySizes map[LogType]*atomic.Int64
 }
 
 // New returns a Client for cfg that sends its requests with hc (built by confighttp, so
@@ -152,21 +157,22 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
 	c := &Client{
-		hc:       hc,
-		base:     base,
-		host:     strings.ToLower(host),
-		ikey:     cfg.IntegrationKey,
-		skey:     cfg.SecretKey,
-		account:  cfg.AccountID,
-		params:   cloneParams(cfg.Params),
-		shared:   cfg.Shared,
-		signing:  cfg.Signing,
-		ua:       cfg.UserAgent,
-		retry:    cfg.Retry,
-		observer: cfg.Observer,
-		logger:   cfg.Logger,
-		now:      cfg.Now,
-		budgets:  make(map[LogType]*budget, len(LogTypes)+1),
+		hc:        hc,
+		base:      base,
+		host:      strings.ToLower(host),
+		ikey:      cfg.IntegrationKey,
+		skey:      cfg.SecretKey,
+		account:   cfg.AccountID,
+		params:    cloneParams(cfg.Params),
+		shared:    cfg.Shared,
+		signing:   cfg.Signing,
+		ua:        cfg.UserAgent,
+		retry:     cfg.Retry,
+		observer:  cfg.Observer,
+		logger:    cfg.Logger,
+		now:       cfg.Now,
+		budgets:   make(map[LogType]*budget, len(LogTypes)+1),
+		bodySizes: make(map[LogType]*atomic.Int64, len(LogTypes)),
 	}
 	if c.signing == "" {
 		c.signing = DefaultSigning
@@ -182,6 +188,9 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 	}
 	for _, lt := range append([]LogType{""}, LogTypes...) {
 		c.budgets[lt] = newBudget(cfg.RateLimit, time.Now)
+	}
+	for _, lt := range LogTypes {
+		c.bodySizes[lt] = new(atomic.Int64)
 	}
 	for i := range inventoryEndpoints {
 		c.budgets[inventoryEndpoints[i].key()] = newBudget(cfg.InventoryRateLimit, time.Now)
@@ -278,7 +287,7 @@ func (c *Client) attempt(ctx context.Context, cl call, query string) (int, error
 	}
 	defer func() { _ = resp.Body.Close() }()
 	c.learnOffset(resp)
-	body, err := readBody(resp)
+	body, err := readBody(resp, c.bodySizes[cl.lt])
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Whatever part of the body arrived is enough to read Duo's code and message.
 		return resp.StatusCode, c.scrubAPI(parseErrorBody(resp.StatusCode, cl.path, body), auth, signed.method)
@@ -305,14 +314,25 @@ func (c *Client) attempt(ctx context.Context, cl call, query string) (int, error
 
 var errTooLarge = fmt.Errorf("duo api: response body larger than %d bytes", maxBody)
 
-func readBody(resp *http.Response) ([]byte, error) {
+// readBody reads a response body of at most maxBody bytes, into a buffer of the size the
+// response announces or else of the last size read (lastSize, which it updates; nil for
+// requests that read no log stream). Pages differ in size by a few percent: the slack
+// keeps a page a little larger than the last from doubling the buffer.
+func readBody(resp *http.Response, lastSize *atomic.Int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if n := resp.ContentLength; n > 0 && n <= maxBody {
 		buf.Grow(int(n) + bytes.MinRead)
+	} else if lastSize != nil {
+		if n := lastSize.Load(); n > 0 && n <= maxBody {
+			buf.Grow(int(n) + int(n)/16 + bytes.MinRead)
+		}
 	}
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
 	if err == nil && n > maxBody {
 		err = errTooLarge
+	}
+	if err == nil && lastSize != nil {
+		lastSize.Store(n)
 	}
 	return buf.Bytes(), err
 }

@@ -172,59 +172,59 @@ func EntityUID(snapID string, r duoapi.Resource, id string) string {
 }
 
 func userAttributes(attrs, body pcommon.Map) {
-	copyStr(attrs, "user.id", body, "user_id")
-	copyStr(attrs, "user.name", body, "username")
-	copyStr(attrs, "user.email", body, "email")
-	copyStr(attrs, "user.full_name", body, "realname")
-	if s, ok := str(body, "status"); ok {
+	copyStr(attrs, "user.id", pmap{body}, "user_id")
+	copyStr(attrs, "user.name", pmap{body}, "username")
+	copyStr(attrs, "user.email", pmap{body}, "email")
+	copyStr(attrs, "user.full_name", pmap{body}, "realname")
+	if s, ok := (pmap{body}).str("status"); ok {
 		attrs.PutStr("duo.user.status", UserStatus(s))
 	}
-	copyBool(attrs, "duo.user.is_enrolled", body, "is_enrolled")
+	copyBool(attrs, "duo.user.is_enrolled", pmap{body}, "is_enrolled")
 	putUnixTime(attrs, "duo.user.last_login", body, "last_login")
 	copyNested(attrs, "duo.user.groups", body, "groups", "name")
 	copyNested(attrs, "duo.user.phone.platforms", body, "phones", "platform")
 }
 
 func bypassCodeAttributes(attrs, body pcommon.Map) {
-	copyStr(attrs, "duo.bypass_code.id", body, "bypass_code_id")
+	copyStr(attrs, "duo.bypass_code.id", pmap{body}, "bypass_code_id")
 	putUnixTime(attrs, "duo.bypass_code.expiration", body, "expiration")
-	if u, ok := getMap(body, "user"); ok {
+	if u, ok := (pmap{body}).obj("user"); ok {
 		copyStr(attrs, "user.id", u, "user_id")
 		copyStr(attrs, "user.name", u, "username")
 	}
 }
 
 func groupAttributes(attrs, body pcommon.Map) {
-	copyStr(attrs, "duo.group.id", body, "group_id")
-	copyStr(attrs, "duo.group.name", body, "name")
-	copyStr(attrs, "duo.group.status", body, "status")
+	copyStr(attrs, "duo.group.id", pmap{body}, "group_id")
+	copyStr(attrs, "duo.group.name", pmap{body}, "name")
+	copyStr(attrs, "duo.group.status", pmap{body}, "status")
 }
 
 func endpointAttributes(attrs, body pcommon.Map) {
-	copyStr(attrs, "duo.endpoint.id", body, "epkey")
-	copyStr(attrs, "user.name", body, "username")
-	copyStr(attrs, "user.email", body, "email")
-	copyStr(attrs, "duo.endpoint.os_family", body, "os_family")
-	copyStr(attrs, "duo.endpoint.trusted", body, "trusted_endpoint")
+	copyStr(attrs, "duo.endpoint.id", pmap{body}, "epkey")
+	copyStr(attrs, "user.name", pmap{body}, "username")
+	copyStr(attrs, "user.email", pmap{body}, "email")
+	copyStr(attrs, "duo.endpoint.os_family", pmap{body}, "os_family")
+	copyStr(attrs, "duo.endpoint.trusted", pmap{body}, "trusted_endpoint")
 }
 
 func policyAttributes(attrs, body pcommon.Map) {
-	copyStr(attrs, "duo.policy.key", body, "policy_key")
-	copyStr(attrs, "duo.policy.name", body, "policy_name")
-	copyBool(attrs, "duo.policy.is_global", body, "is_global_policy")
+	copyStr(attrs, "duo.policy.key", pmap{body}, "policy_key")
+	copyStr(attrs, "duo.policy.name", pmap{body}, "policy_name")
+	copyBool(attrs, "duo.policy.is_global", pmap{body}, "is_global_policy")
 }
 
 func adminEntityAttributes(attrs, body pcommon.Map) {
-	copyStr(attrs, "duo.admin.id", body, "admin_id")
-	copyStr(attrs, "duo.admin.email", body, "email")
-	copyStr(attrs, "duo.admin.name", body, "name")
-	copyStr(attrs, "duo.admin.role", body, "role")
+	copyStr(attrs, "duo.admin.id", pmap{body}, "admin_id")
+	copyStr(attrs, "duo.admin.email", pmap{body}, "email")
+	copyStr(attrs, "duo.admin.name", pmap{body}, "name")
+	copyStr(attrs, "duo.admin.role", pmap{body}, "role")
 }
 
 func integrationAttributes(attrs, body pcommon.Map) {
-	copyStr(attrs, "duo.integration.key", body, "integration_key")
-	copyStr(attrs, "duo.integration.name", body, "name")
-	copyStr(attrs, "duo.integration.type", body, "type")
+	copyStr(attrs, "duo.integration.key", pmap{body}, "integration_key")
+	copyStr(attrs, "duo.integration.name", pmap{body}, "name")
+	copyStr(attrs, "duo.integration.type", pmap{body}, "type")
 }
 
 // putUnixTime sets attr to m[key], a Unix time in seconds (a number or a numeric string),
@@ -267,7 +267,7 @@ func copyNested(attrs pcommon.Map, attr string, m pcommon.Map, key, field string
 		if e.Type() != pcommon.ValueTypeMap {
 			continue
 		}
-		s, ok := str(e.Map(), field)
+		s, ok := pmap{e.Map()}.str(field)
 		if !ok || seen[s] {
 			continue
 		}

@@ -136,7 +136,7 @@ func naiveAppend(lrs plog.LogRecordSlice, lt duoapi.LogType, raw []byte, eventTi
 		removeLast(lrs)
 		return err
 	}
-	finish(lr, tm, body, duoapi.Record{Raw: raw, Time: eventTime}, observed)
+	finish(lr, tm, tm.onMap, pmap{body}, duoapi.Record{Raw: raw, Time: eventTime}, observed)
 	return nil
 }
 

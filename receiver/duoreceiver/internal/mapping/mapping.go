@@ -7,7 +7,8 @@
 // Each record becomes one LogRecord: Timestamp is the event's time (the observed time when
 // the record has none readable), ObservedTimestamp when the receiver got it, EventName
 // "duo.<log_type>", log.record.uid the Duo event id, Body the whole record as a map
-// (decoded in one pass by DecodeMap, so nothing Duo sends is lost), attributes the fields
+// (decoded in one pass by DecodeMap, so nothing Duo sends is lost; or, with AppendJSON,
+// the record's JSON text, the attributes then read from a view of it), attributes the fields
 // worth filtering on (semantic-convention keys where one means exactly the same thing,
 // duo.* otherwise), severity from the record's outcome (Severity). The attribute table is
 // in the receiver's README (Attribute mapping). Field facts cite sections of
@@ -21,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -62,18 +64,31 @@ type typeMapping struct {
 	// attrCapacity is about the most attributes a record of the type gets, so that the
 	// attribute slice is allocated once at its final size rather than regrown.
 	attrCapacity int
-	severity     func(body pcommon.Map) (plog.SeverityNumber, string)
-	attributes   func(attrs, body pcommon.Map)
+	// The same rules, read from a body map and from the view of a record kept as text.
+	onMap  rules[pmap]
+	onView rules[vobj]
+}
+
+// rules are a log type's severity and attribute rules over one kind of record access.
+type rules[M fields[M]] struct {
+	severity   func(body M) (plog.SeverityNumber, string)
+	attributes func(attrs pcommon.Map, body M)
 }
 
 // types has one row per log type.
 var types = map[duoapi.LogType]typeMapping{
-	duoapi.Authentication:    {"duo.authentication", 32, authSeverity, authAttributes},
-	duoapi.Administrator:     {"duo.administrator", 8, adminSeverity, adminAttributes},
-	duoapi.Telephony:         {"duo.telephony", 8, infoSeverity, telephonyAttributes},
-	duoapi.Activity:          {"duo.activity", 28, activitySeverity, activityAttributes},
-	duoapi.OfflineEnrollment: {"duo.offline_enrollment", 8, infoSeverity, offlineAttributes},
-	duoapi.TrustMonitor:      {"duo.trust_monitor", 40, trustMonitorSeverity, trustMonitorAttributes},
+	duoapi.Authentication: {"duo.authentication", 32,
+		rules[pmap]{authSeverity[pmap], authAttributes[pmap]}, rules[vobj]{authSeverity[vobj], authAttributes[vobj]}},
+	duoapi.Administrator: {"duo.administrator", 8,
+		rules[pmap]{adminSeverity[pmap], adminAttributes[pmap]}, rules[vobj]{adminSeverity[vobj], adminAttributes[vobj]}},
+	duoapi.Telephony: {"duo.telephony", 8,
+		rules[pmap]{infoSeverity[pmap], telephonyAttributes[pmap]}, rules[vobj]{infoSeverity[vobj], telephonyAttributes[vobj]}},
+	duoapi.Activity: {"duo.activity", 28,
+		rules[pmap]{activitySeverity[pmap], activityAttributes[pmap]}, rules[vobj]{activitySeverity[vobj], activityAttributes[vobj]}},
+	duoapi.OfflineEnrollment: {"duo.offline_enrollment", 8,
+		rules[pmap]{infoSeverity[pmap], offlineAttributes[pmap]}, rules[vobj]{infoSeverity[vobj], offlineAttributes[vobj]}},
+	duoapi.TrustMonitor: {"duo.trust_monitor", 40,
+		rules[pmap]{trustMonitorSeverity[pmap], trustMonitorAttributes[pmap]}, rules[vobj]{trustMonitorSeverity[vobj], trustMonitorAttributes[vobj]}},
 }
 
 // attrLogRecordUID is the semantic-convention key for a record's unique id.
@@ -99,12 +114,56 @@ func Append(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, obser
 		lr.Body().SetStr(string(rec.Raw))
 		body, rawBody = pcommon.NewMap(), true
 	}
-	finish(lr, tm, body, rec, observed)
+	finish(lr, tm, tm.onMap, pmap{body}, rec, observed)
 	return rawBody, nil
 }
 
+// AppendJSON is Append with the body the record's own JSON text, as a string: the bytes
+// Duo sent, except that each byte which is not UTF-8 becomes U+FFFD (an OTLP string must be
+// UTF-8). Attributes, severity and the rest are Append's, read from one tokenizer pass
+// over the record (readView) instead of a body map. Any nesting is accepted: the body
+// holds no structure a downstream decoder could refuse. On error (an unknown log type,
+// raw not a well-formed JSON object) nothing is appended.
+func AppendJSON(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, observed time.Time) error {
+	tm, ok := types[lt]
+	if !ok {
+		return fmt.Errorf("unknown log type %q", string(lt))
+	}
+	// One copy of the record: the body, and the attributes' substrings of it.
+	s := string(rec.Raw)
+	v, err := readView(s, rec.Raw)
+	if err != nil {
+		return fmt.Errorf("failed to decode %s record: %w", string(lt), err)
+	}
+	defer v.release()
+	if !v.validUTF8 {
+		s = replaceInvalidUTF8(s)
+	}
+	lr := lrs.AppendEmpty()
+	lr.Body().SetStr(s)
+	finish(lr, tm, tm.onView, v.root(), rec, observed)
+	return nil
+}
+
+// replaceInvalidUTF8 replaces each byte of s that is not part of valid UTF-8 with U+FFFD,
+// as encoding/json and DecodeMap do inside strings.
+func replaceInvalidUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
 // finish sets everything but the body, which is already in place.
-func finish(lr plog.LogRecord, tm typeMapping, body pcommon.Map, rec duoapi.Record, observed time.Time) {
+func finish[M fields[M]](lr plog.LogRecord, tm typeMapping, r rules[M], body M, rec duoapi.Record, observed time.Time) {
 	ts := rec.Time
 	if ts.IsZero() {
 		// No time the client could read: the zero time.Time would be an overflowed
@@ -114,7 +173,7 @@ func finish(lr plog.LogRecord, tm typeMapping, body pcommon.Map, rec duoapi.Reco
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(tm.eventName)
-	sev, text := tm.severity(body)
+	sev, text := r.severity(body)
 	lr.SetSeverityNumber(sev)
 	lr.SetSeverityText(text)
 	attrs := lr.Attributes()
@@ -126,7 +185,7 @@ func finish(lr plog.LogRecord, tm typeMapping, body pcommon.Map, rec duoapi.Reco
 		// prevent: a page it stored whose answer a killed collector never read.
 		attrs.PutStr(attrLogRecordUID, rec.ID)
 	}
-	tm.attributes(attrs, body)
+	r.attributes(attrs, body)
 }
 
 func removeLast(lrs plog.LogRecordSlice) {
@@ -153,13 +212,13 @@ func removeLast(lrs plog.LogRecordSlice) {
 // it, the text is the level's short name (INFO, WARN, ERROR).
 func Severity(lt duoapi.LogType, body pcommon.Map) (plog.SeverityNumber, string) {
 	if tm, ok := types[lt]; ok {
-		return tm.severity(body)
+		return tm.onMap.severity(pmap{body})
 	}
-	return infoSeverity(body)
+	return infoSeverity(pmap{body})
 }
 
-func authSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
-	result, _ := str(body, "result")
+func authSeverity[M fields[M]](body M) (plog.SeverityNumber, string) {
+	result, _ := body.str("result")
 	switch {
 	case strings.EqualFold(result, "success"):
 		return plog.SeverityNumberInfo, result
@@ -172,8 +231,8 @@ func authSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
 	return plog.SeverityNumberInfo, orLevel(result, "INFO")
 }
 
-func adminSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
-	action, _ := str(body, "action")
+func adminSeverity[M fields[M]](body M) (plog.SeverityNumber, string) {
+	action, _ := body.str("action")
 	a := strings.ToLower(action)
 	if strings.HasSuffix(a, "_error") || strings.Contains(a, "_fail") {
 		return plog.SeverityNumberWarn, "WARN"
@@ -181,7 +240,7 @@ func adminSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
 	return plog.SeverityNumberInfo, "INFO"
 }
 
-func activitySeverity(body pcommon.Map) (plog.SeverityNumber, string) {
+func activitySeverity[M fields[M]](body M) (plog.SeverityNumber, string) {
 	outcome := activityOutcome(body)
 	if strings.EqualFold(outcome, "failure") {
 		return plog.SeverityNumberWarn, outcome
@@ -189,14 +248,14 @@ func activitySeverity(body pcommon.Map) (plog.SeverityNumber, string) {
 	return plog.SeverityNumberInfo, orLevel(outcome, "INFO")
 }
 
-func trustMonitorSeverity(body pcommon.Map) (plog.SeverityNumber, string) {
-	if v, ok := body.Get("priority_event"); ok && v.Type() == pcommon.ValueTypeBool && v.Bool() {
+func trustMonitorSeverity[M fields[M]](body M) (plog.SeverityNumber, string) {
+	if v, ok := body.boolean("priority_event"); ok && v {
 		return plog.SeverityNumberError, "ERROR"
 	}
 	return plog.SeverityNumberWarn, "WARN"
 }
 
-func infoSeverity(pcommon.Map) (plog.SeverityNumber, string) {
+func infoSeverity[M fields[M]](M) (plog.SeverityNumber, string) {
 	return plog.SeverityNumberInfo, "INFO"
 }
 
@@ -209,12 +268,12 @@ func orLevel(word, level string) string {
 
 // activityOutcome reads outcome, which is {"result": "SUCCESS"|"FAILURE"} in newer
 // records and a bare string in older ones (§3.4).
-func activityOutcome(body pcommon.Map) string {
-	if s, ok := str(body, "outcome"); ok {
+func activityOutcome[M fields[M]](body M) string {
+	if s, ok := body.str("outcome"); ok {
 		return s
 	}
-	if m, ok := getMap(body, "outcome"); ok {
-		s, _ := str(m, "result")
+	if m, ok := body.obj("outcome"); ok {
+		s, _ := m.str("result")
 		return s
 	}
 	return ""
@@ -222,13 +281,13 @@ func activityOutcome(body pcommon.Map) string {
 
 // authAttributes maps an authentication record (§3.1); Trust Monitor's surfaced_auth
 // has the same shape.
-func authAttributes(attrs, rec pcommon.Map) {
+func authAttributes[M fields[M]](attrs pcommon.Map, rec M) {
 	copyStr(attrs, "duo.txid", rec, "txid")
 	copyStr(attrs, "duo.event_type", rec, "event_type")
 	copyStr(attrs, "duo.result", rec, "result")
 	copyStr(attrs, "duo.reason", rec, "reason")
 	copyStr(attrs, "duo.factor", rec, "factor")
-	if u, ok := getMap(rec, "user"); ok {
+	if u, ok := rec.obj("user"); ok {
 		copyStr(attrs, "user.name", u, "name")
 		copyStr(attrs, "user.id", u, "key")
 		copyStrSlice(attrs, "duo.user.groups", u, "groups")
@@ -236,14 +295,14 @@ func authAttributes(attrs, rec pcommon.Map) {
 	copyStr(attrs, "user.email", rec, "email")
 	copyStr(attrs, "duo.user.alias", rec, "alias")
 	applicationAttributes(attrs, rec)
-	if ad, ok := getMap(rec, "access_device"); ok {
+	if ad, ok := rec.obj("access_device"); ok {
 		accessDeviceAttributes(attrs, ad)
 	}
-	if dev, ok := getMap(rec, "auth_device"); ok {
+	if dev, ok := rec.obj("auth_device"); ok {
 		copyStr(attrs, "duo.auth_device.name", dev, "name")
 		copyStr(attrs, "duo.auth_device.ip", dev, "ip")
 		copyStr(attrs, "duo.auth_device.key", dev, "key")
-		if loc, ok := getMap(dev, "location"); ok {
+		if loc, ok := dev.obj("location"); ok {
 			copyStr(attrs, "duo.auth_device.location.city", loc, "city")
 			copyStr(attrs, "duo.auth_device.location.state", loc, "state")
 			copyStr(attrs, "duo.auth_device.location.country", loc, "country")
@@ -254,8 +313,8 @@ func authAttributes(attrs, rec pcommon.Map) {
 }
 
 // applicationAttributes maps application {key, name[, type]} (§3.1, §3.4).
-func applicationAttributes(attrs, rec pcommon.Map) {
-	if app, ok := getMap(rec, "application"); ok {
+func applicationAttributes[M fields[M]](attrs pcommon.Map, rec M) {
+	if app, ok := rec.obj("application"); ok {
 		copyStr(attrs, "duo.application.name", app, "name")
 		copyStr(attrs, "duo.application.key", app, "key")
 		copyStr(attrs, "duo.application.type", app, "type")
@@ -264,17 +323,17 @@ func applicationAttributes(attrs, rec pcommon.Map) {
 
 // accessDeviceAttributes maps access_device, the device the user signed in from (§3.1,
 // §3.4). ip is a string in authentication records and {address} in activity records.
-func accessDeviceAttributes(attrs, ad pcommon.Map) {
-	ip, ok := str(ad, "ip")
+func accessDeviceAttributes[M fields[M]](attrs pcommon.Map, ad M) {
+	ip, ok := ad.str("ip")
 	if !ok {
-		if m, isMap := getMap(ad, "ip"); isMap {
-			ip, ok = str(m, "address")
+		if m, isMap := ad.obj("ip"); isMap {
+			ip, ok = m.str("address")
 		}
 	}
 	if ok {
 		putAddress(attrs, ip)
 	}
-	if loc, ok := getMap(ad, "location"); ok {
+	if loc, ok := ad.obj("location"); ok {
 		// Duo gives the city's name, which is what geo.locality.name holds; state and
 		// country are names ("Michigan", "United States"), not the ISO 3166 codes
 		// geo.region.iso_code and geo.country.iso_code require, so they stay duo.*.
@@ -297,11 +356,11 @@ func accessDeviceAttributes(attrs, ad pcommon.Map) {
 
 // adminAttributes maps an administrator record (§3.2). description is often a JSON
 // object inside a string; it is read for attributes only, the body keeps the string.
-func adminAttributes(attrs, rec pcommon.Map) {
+func adminAttributes[M fields[M]](attrs pcommon.Map, rec M) {
 	copyStr(attrs, "duo.admin.action", rec, "action")
 	copyStr(attrs, "duo.admin.object", rec, "object")
 	copyStr(attrs, "user.name", rec, "username")
-	if desc, ok := str(rec, "description"); ok {
+	if desc, ok := rec.str("description"); ok {
 		lookupStrings(desc, func(key, val string) {
 			if !present(val) {
 				return
@@ -319,39 +378,39 @@ func adminAttributes(attrs, rec pcommon.Map) {
 }
 
 // telephonyAttributes maps a v2 telephony record (§3.3).
-func telephonyAttributes(attrs, rec pcommon.Map) {
+func telephonyAttributes[M fields[M]](attrs pcommon.Map, rec M) {
 	copyStr(attrs, "duo.telephony.id", rec, "telephony_id")
 	copyStr(attrs, "duo.txid", rec, "txid")
 	copyStr(attrs, "duo.telephony.context", rec, "context")
 	copyStr(attrs, "duo.telephony.type", rec, "type")
 	copyStr(attrs, "duo.telephony.phone", rec, "phone")
-	if v, ok := rec.Get("credits"); ok && v.Type() == pcommon.ValueTypeInt {
-		attrs.PutInt("duo.telephony.credits", v.Int())
+	if n, ok := rec.integer("credits"); ok {
+		attrs.PutInt("duo.telephony.credits", n)
 	}
 }
 
 // activityAttributes maps an activity record (§3.4). action and outcome each come as a
 // string or an object; actor and target details are JSON inside strings.
-func activityAttributes(attrs, rec pcommon.Map) {
+func activityAttributes[M fields[M]](attrs pcommon.Map, rec M) {
 	copyStr(attrs, "duo.activity.id", rec, "activity_id")
-	if s, ok := str(rec, "action"); ok {
+	if s, ok := rec.str("action"); ok {
 		attrs.PutStr("duo.activity.action", s)
-	} else if m, ok := getMap(rec, "action"); ok {
+	} else if m, ok := rec.obj("action"); ok {
 		copyStr(attrs, "duo.activity.action", m, "name")
 	}
 	if s := activityOutcome(rec); present(s) {
 		attrs.PutStr("duo.activity.outcome", s)
 	}
-	if actor, ok := getMap(rec, "actor"); ok {
+	if actor, ok := rec.obj("actor"); ok {
 		copyStr(attrs, "duo.activity.actor.key", actor, "key")
 		copyStr(attrs, "duo.activity.actor.name", actor, "name")
 		copyStr(attrs, "duo.activity.actor.type", actor, "type")
 		// Only an actor of type user is an end user whose name is a username; admins,
 		// integrations and sync jobs stay under duo.activity.actor.*.
-		if t, _ := str(actor, "type"); t == "user" {
+		if t, _ := actor.str("type"); t == "user" {
 			copyStr(attrs, "user.name", actor, "name")
 			copyStr(attrs, "user.id", actor, "key")
-			if details, ok := str(actor, "details"); ok {
+			if details, ok := actor.str("details"); ok {
 				lookupStrings(details, func(key, val string) {
 					if key == "email" && present(val) {
 						attrs.PutStr("user.email", val)
@@ -360,11 +419,11 @@ func activityAttributes(attrs, rec pcommon.Map) {
 			}
 		}
 	}
-	if target, ok := getMap(rec, "target"); ok {
+	if target, ok := rec.obj("target"); ok {
 		copyStr(attrs, "duo.activity.target.key", target, "key")
 		copyStr(attrs, "duo.activity.target.name", target, "name")
 		copyStr(attrs, "duo.activity.target.type", target, "type")
-		if details, ok := str(target, "details"); ok {
+		if details, ok := target.str("details"); ok {
 			lookupStrings(details, func(key, val string) {
 				if key == "email" && present(val) {
 					attrs.PutStr("duo.activity.target.email", val)
@@ -374,19 +433,19 @@ func activityAttributes(attrs, rec pcommon.Map) {
 	}
 	copyStr(attrs, "duo.activity.akey", rec, "akey")
 	applicationAttributes(attrs, rec)
-	if ad, ok := getMap(rec, "access_device"); ok {
+	if ad, ok := rec.obj("access_device"); ok {
 		accessDeviceAttributes(attrs, ad)
 	}
 }
 
 // offlineAttributes maps an offline enrollment record (§3.5). description is a JSON
 // string {"user_agent", "hostname", "factor"}.
-func offlineAttributes(attrs, rec pcommon.Map) {
+func offlineAttributes[M fields[M]](attrs pcommon.Map, rec M) {
 	copyStr(attrs, "duo.offline_enrollment.action", rec, "action")
 	// object is the Windows Logon integration's name.
 	copyStr(attrs, "duo.application.name", rec, "object")
 	copyStr(attrs, "user.name", rec, "username")
-	if desc, ok := str(rec, "description"); ok {
+	if desc, ok := rec.str("description"); ok {
 		lookupStrings(desc, func(key, val string) {
 			if !present(val) {
 				return
@@ -405,7 +464,7 @@ func offlineAttributes(attrs, rec pcommon.Map) {
 
 // trustMonitorAttributes maps a Trust Monitor event (§3.6). An auth event's
 // surfaced_auth is an authentication record and is mapped as one.
-func trustMonitorAttributes(attrs, rec pcommon.Map) {
+func trustMonitorAttributes[M fields[M]](attrs pcommon.Map, rec M) {
 	copyStr(attrs, "duo.trust_monitor.sekey", rec, "sekey")
 	copyStr(attrs, "duo.trust_monitor.type", rec, "type")
 	copyStr(attrs, "duo.trust_monitor.state", rec, "state")
@@ -414,28 +473,23 @@ func trustMonitorAttributes(attrs, rec pcommon.Map) {
 	copyBool(attrs, "duo.trust_monitor.from_new_user", rec, "from_new_user")
 	copyBool(attrs, "duo.trust_monitor.from_common_netblock", rec, "from_common_netblock")
 	copyBool(attrs, "duo.trust_monitor.low_risk_ip", rec, "low_risk_ip")
-	if v, ok := rec.Get("explanations"); ok && v.Type() == pcommon.ValueTypeSlice {
-		var out pcommon.Slice
-		started := false
-		for _, e := range v.Slice().All() {
-			if e.Type() != pcommon.ValueTypeMap {
-				continue
+	var explanations pcommon.Slice
+	started := false
+	for e := range rec.objs("explanations") {
+		if t, ok := e.str("type"); ok {
+			if !started {
+				explanations, started = attrs.PutEmptySlice("duo.trust_monitor.explanations"), true
 			}
-			if t, ok := str(e.Map(), "type"); ok {
-				if !started {
-					out, started = attrs.PutEmptySlice("duo.trust_monitor.explanations"), true
-				}
-				out.AppendEmpty().SetStr(t)
-			}
+			explanations.AppendEmpty().SetStr(t)
 		}
 	}
 	for _, who := range [...]string{"enabled_by", "enabled_for"} {
-		if m, ok := getMap(rec, who); ok {
+		if m, ok := rec.obj(who); ok {
 			copyStr(attrs, "duo.trust_monitor."+who+".key", m, "key")
 			copyStr(attrs, "duo.trust_monitor."+who+".name", m, "name")
 		}
 	}
-	if sa, ok := getMap(rec, "surfaced_auth"); ok {
+	if sa, ok := rec.obj("surfaced_auth"); ok {
 		authAttributes(attrs, sa)
 	}
 }
@@ -446,52 +500,30 @@ func present(s string) bool {
 	return s != "" && !strings.EqualFold(s, "unknown")
 }
 
-// str returns m[key] when it is a string that is present.
-func str(m pcommon.Map, key string) (string, bool) {
-	v, ok := m.Get(key)
-	if !ok || v.Type() != pcommon.ValueTypeStr {
-		return "", false
-	}
-	s := v.Str()
-	return s, present(s)
-}
-
-func getMap(m pcommon.Map, key string) (pcommon.Map, bool) {
-	v, ok := m.Get(key)
-	if !ok || v.Type() != pcommon.ValueTypeMap {
-		return pcommon.Map{}, false
-	}
-	return v.Map(), true
-}
-
-func copyStr(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
-	if s, ok := str(m, key); ok {
+func copyStr[M fields[M]](attrs pcommon.Map, attr string, m M, key string) {
+	if s, ok := m.str(key); ok {
 		attrs.PutStr(attr, s)
 	}
 }
 
-func copyBool(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
-	if v, ok := m.Get(key); ok && v.Type() == pcommon.ValueTypeBool {
-		attrs.PutBool(attr, v.Bool())
+func copyBool[M fields[M]](attrs pcommon.Map, attr string, m M, key string) {
+	if v, ok := m.boolean(key); ok {
+		attrs.PutBool(attr, v)
 	}
 }
 
 // copyStrSlice copies the present strings of the array m[key]; no attribute if none.
-func copyStrSlice(attrs pcommon.Map, attr string, m pcommon.Map, key string) {
-	v, ok := m.Get(key)
-	if !ok || v.Type() != pcommon.ValueTypeSlice {
-		return
-	}
+func copyStrSlice[M fields[M]](attrs pcommon.Map, attr string, m M, key string) {
 	var out pcommon.Slice
 	started := false
-	for _, e := range v.Slice().All() {
-		if e.Type() != pcommon.ValueTypeStr || !present(e.Str()) {
+	for e := range m.strs(key) {
+		if !present(e) {
 			continue
 		}
 		if !started {
 			out, started = attrs.PutEmptySlice(attr), true
 		}
-		out.AppendEmpty().SetStr(e.Str())
+		out.AppendEmpty().SetStr(e)
 	}
 }
 

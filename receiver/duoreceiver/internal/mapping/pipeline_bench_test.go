@@ -136,6 +136,20 @@ func fastPipeline(lrs plog.LogRecordSlice, lt duoapi.LogType, body []byte, obser
 	return len(page.Records), nil
 }
 
+// jsonPipeline is fastPipeline with the body kept as the record's JSON text (body: json).
+func jsonPipeline(lrs plog.LogRecordSlice, lt duoapi.LogType, body []byte, observed time.Time) (int, error) {
+	page, err := duoapi.DecodePage(lt, body)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range page.Records {
+		if err := AppendJSON(lrs, lt, r, observed); err != nil {
+			return 0, err
+		}
+	}
+	return len(page.Records), nil
+}
+
 // naivePipeline decodes the whole page with encoding/json into map[string]any (UseNumber,
 // so integers stay Int as in the fast path), builds each body with FromRaw, reads the
 // record's time and id from the map by the client's rules, and sets attributes and
@@ -189,7 +203,7 @@ func naivePipeline(lrs plog.LogRecordSlice, lt duoapi.LogType, body []byte, obse
 		if err := b.FromRaw(m); err != nil {
 			return 0, err
 		}
-		finish(lr, tm, b, duoapi.Record{Time: t, ID: id}, observed)
+		finish(lr, tm, tm.onMap, pmap{b}, duoapi.Record{Time: t, ID: id}, observed)
 	}
 	return len(ids), nil
 }
@@ -318,6 +332,7 @@ func BenchmarkPipeline(b *testing.B) {
 		fn   pipeFunc
 	}{
 		{"fast", fastPipeline},
+		{"json", jsonPipeline},
 		{"naive", naivePipeline},
 	}
 	for _, lt := range logTypes {

@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	DuoReceiverInventorySnapshots          metric.Int64Counter
 	DuoReceiverRateLimitWait               metric.Float64Counter
 	DuoReceiverRecordsDuplicate            metric.Int64Counter
+	DuoReceiverRecordsRawBody              metric.Int64Counter
 	DuoReceiverRecordsReceived             metric.Int64Counter
 	DuoReceiverRecordsUndecodable          metric.Int64Counter
 	DuoReceiverRequests                    metric.Int64Counter
@@ -102,6 +103,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.DuoReceiverRecordsDuplicate, err = builder.meter.Int64Counter(
 		"otelcol_duo_receiver_records_duplicate",
 		metric.WithDescription("Log records dropped because they were already delivered (window overlap, re-read boundary second), by log type. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DuoReceiverRecordsRawBody, err = builder.meter.Int64Counter(
+		"otelcol_duo_receiver_records_raw_body",
+		metric.WithDescription("Log records delivered with their JSON text as the body because they nest deeper than a structured body may (64 levels), by log type. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

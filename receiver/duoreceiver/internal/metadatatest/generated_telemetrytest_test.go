@@ -25,6 +25,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DuoReceiverInventorySnapshots.Add(context.Background(), 1)
 	tb.DuoReceiverRateLimitWait.Add(context.Background(), 1)
 	tb.DuoReceiverRecordsDuplicate.Add(context.Background(), 1)
+	tb.DuoReceiverRecordsRawBody.Add(context.Background(), 1)
 	tb.DuoReceiverRecordsReceived.Add(context.Background(), 1)
 	tb.DuoReceiverRecordsUndecodable.Add(context.Background(), 1)
 	tb.DuoReceiverRequests.Add(context.Background(), 1)
@@ -46,6 +47,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDuoReceiverRecordsDuplicate(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDuoReceiverRecordsRawBody(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDuoReceiverRecordsReceived(t, testTel,

@@ -1,0 +1,96 @@
+// Copyright The otelcol-duo Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package mapping
+
+import (
+	"iter"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// fields is read access to a JSON object of a record, whatever holds it: the record's
+// body map (pmap) or the light view of its text (vobj) when the body stays a string.
+// The severity and attribute rules are written once against it, so both body modes
+// give a record the same attributes. M is the type of a nested object.
+type fields[M any] interface {
+	// str returns the member key when it is a string, and whether it is present (neither
+	// "" nor "unknown").
+	str(key string) (string, bool)
+	// obj returns the member key when it is an object.
+	obj(key string) (M, bool)
+	// boolean returns the member key when it is true or false.
+	boolean(key string) (v, ok bool)
+	// integer returns the member key when it is a number that fits an int64 without a
+	// fraction or exponent (what DecodeMap makes an Int).
+	integer(key string) (int64, bool)
+	// strs yields the string elements of the array key; objs its object elements.
+	strs(key string) iter.Seq[string]
+	objs(key string) iter.Seq[M]
+}
+
+// pmap reads a decoded body map.
+type pmap struct{ m pcommon.Map }
+
+var _ fields[pmap] = pmap{}
+
+func (p pmap) str(key string) (string, bool) {
+	v, ok := p.m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeStr {
+		return "", false
+	}
+	s := v.Str()
+	return s, present(s)
+}
+
+func (p pmap) obj(key string) (pmap, bool) {
+	v, ok := p.m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeMap {
+		return pmap{}, false
+	}
+	return pmap{v.Map()}, true
+}
+
+func (p pmap) boolean(key string) (v, ok bool) {
+	val, ok := p.m.Get(key)
+	if !ok || val.Type() != pcommon.ValueTypeBool {
+		return false, false
+	}
+	return val.Bool(), true
+}
+
+func (p pmap) integer(key string) (int64, bool) {
+	v, ok := p.m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeInt {
+		return 0, false
+	}
+	return v.Int(), true
+}
+
+func (p pmap) strs(key string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		v, ok := p.m.Get(key)
+		if !ok || v.Type() != pcommon.ValueTypeSlice {
+			return
+		}
+		for _, e := range v.Slice().All() {
+			if e.Type() == pcommon.ValueTypeStr && !yield(e.Str()) {
+				return
+			}
+		}
+	}
+}
+
+func (p pmap) objs(key string) iter.Seq[pmap] {
+	return func(yield func(pmap) bool) {
+		v, ok := p.m.Get(key)
+		if !ok || v.Type() != pcommon.ValueTypeSlice {
+			return
+		}
+		for _, e := range v.Slice().All() {
+			if e.Type() == pcommon.ValueTypeMap && !yield(pmap{e.Map()}) {
+				return
+			}
+		}
+	}
+}
