@@ -209,7 +209,7 @@ func StartCountingSink(tb testing.TB) *CountingSink {
 // the exporter's encoding: json, its JSON form), plain or gzip-compressed, and answers an
 // empty ExportLogsServiceResponse.
 func (s *CountingSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Content-Type") == "application/json" {
+	if r.Header.Get("Content-Type") == "application/json" && r.Method == http.MethodPost && r.URL.Path == "/v1/logs" {
 		// The exporter's encoding: json (BENCH_E2E_ENCODING), to measure what it costs.
 		b, status, err := otlpsink.ReadBody(r)
 		if err != nil {

@@ -144,6 +144,8 @@ func TestCountingSink(t *testing.T) {
 	_, err = zw.Write(body)
 	require.NoError(t, err)
 	require.NoError(t, zw.Close())
+	jsonBody, err := plogotlp.NewExportRequestFromLogs(logsWith([]int{5, 6})).MarshalJSON()
+	require.NoError(t, err)
 
 	tests := []struct {
 		name, path, ctype, encoding string
@@ -152,7 +154,9 @@ func TestCountingSink(t *testing.T) {
 	}{
 		{"plain", "/v1/logs", "application/x-protobuf", "", body, http.StatusOK},
 		{"gzip", "/v1/logs", "application/x-protobuf", "gzip", gz.Bytes(), http.StatusOK},
-		{"json refused", "/v1/logs", "application/json", "", []byte("{}"), http.StatusUnsupportedMediaType},
+		{"json", "/v1/logs", "application/json", "", jsonBody, http.StatusOK},
+		{"json, wrong path", "/v1/traces", "application/json", "", jsonBody, http.StatusNotFound},
+		{"other type refused", "/v1/logs", "text/plain", "", body, http.StatusUnsupportedMediaType},
 		{"wrong path", "/v1/traces", "application/x-protobuf", "", body, http.StatusNotFound},
 		{"garbage", "/v1/logs", "application/x-protobuf", "", []byte{0x0a, 0x7f}, http.StatusBadRequest},
 	}
@@ -171,8 +175,8 @@ func TestCountingSink(t *testing.T) {
 		})
 	}
 	records, requests, last := sink.Counts()
-	assert.Equal(t, int64(22), records, "two accepted requests of 11 records")
-	assert.Equal(t, int64(2), requests)
+	assert.Equal(t, int64(33), records, "three accepted requests of 11 records")
+	assert.Equal(t, int64(3), requests)
 	assert.False(t, last.IsZero())
 }
 
