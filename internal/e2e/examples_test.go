@@ -221,20 +221,7 @@ func TestE2ERedactionExample(t *testing.T) {
 		sim.Backfill(lt, 200, now.Add(-time.Hour), now.Add(-time.Minute))
 	}
 	sink := StartSink(t, filepath.Join(dir, "sink.bin"))
-	t.Setenv("DUO_API_HOSTNAME", sim.Host)
-	t.Setenv("DUO_INTEGRATION_KEY", sim.IntegrationKey)
-	t.Setenv("DUO_SECRET_KEY", sim.SecretKey)
-	t.Setenv("OTLP_ENDPOINT", sink.URL)
-	t.Setenv("OTLP_TOKEN", "fake-token")
-	t.Setenv("OTELCOL_DUO_STATE_DIR", filepath.Join(dir, "state"))
-	t.Setenv("HEALTH_CHECK_ENDPOINT", "127.0.0.1:0")
-	sets := []string{
-		"--set=receivers::duo::endpoint=" + sim.URL,
-		"--set=receivers::duo::delay=2s",
-		"--set=receivers::duo::initial_lookback=2h",
-		"--set=receivers::duo::rate_limit=600",
-		"--set=processors::batch::timeout=200ms",
-	}
+	sets := exampleEnv(t, sim.Host, sim.URL, sim.IntegrationKey, sim.SecretKey, sink.URL, dir)
 	for _, lt := range []string{"authentication", "administrator", "telephony", "activity", "offline_enrollment"} {
 		sets = append(sets, "--set=receivers::duo::logs::"+lt+"::pull_interval=1s")
 	}
@@ -315,5 +302,26 @@ func TestE2EComponents(t *testing.T) {
 		if !bytes.Contains(out, []byte("- name: "+name+"\n")) {
 			t.Errorf("components does not list %s:\n%s", name, out)
 		}
+	}
+}
+
+// exampleEnv sets the environment the OTLP examples read their keys, endpoints and state
+// directory from, and returns the --set flags that point them at the simulator with
+// timings short enough for a test.
+func exampleEnv(t *testing.T, host, simURL, ikey, skey, sinkURL, dir string) []string {
+	t.Helper()
+	t.Setenv("DUO_API_HOSTNAME", host)
+	t.Setenv("DUO_INTEGRATION_KEY", ikey)
+	t.Setenv("DUO_SECRET_KEY", skey)
+	t.Setenv("OTLP_ENDPOINT", sinkURL)
+	t.Setenv("OTLP_TOKEN", "fake-token")
+	t.Setenv("OTELCOL_DUO_STATE_DIR", filepath.Join(dir, "state"))
+	t.Setenv("HEALTH_CHECK_ENDPOINT", "127.0.0.1:0")
+	return []string{
+		"--set=receivers::duo::endpoint=" + simURL,
+		"--set=receivers::duo::delay=2s",
+		"--set=receivers::duo::initial_lookback=2h",
+		"--set=receivers::duo::rate_limit=600",
+		"--set=processors::batch::timeout=200ms",
 	}
 }

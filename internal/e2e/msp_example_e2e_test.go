@@ -65,23 +65,11 @@ func TestE2EMSPExample(t *testing.T) {
 
 	sink := StartSink(t, filepath.Join(dir, "sink.bin"))
 	metricsOut := filepath.Join(dir, "metrics.jsonl")
-	t.Setenv("DUO_API_HOSTNAME", sim.Host)
-	t.Setenv("DUO_INTEGRATION_KEY", duosim.DefaultAccountsIntegrationKey)
-	t.Setenv("DUO_SECRET_KEY", duosim.DefaultAccountsSecretKey)
-	t.Setenv("OTLP_ENDPOINT", sink.URL)
-	t.Setenv("OTLP_TOKEN", "fake-token")
-	t.Setenv("OTELCOL_DUO_STATE_DIR", filepath.Join(dir, "state"))
-	t.Setenv("HEALTH_CHECK_ENDPOINT", "127.0.0.1:0")
-	sets := []string{
-		"--set=receivers::duo::endpoint=" + sim.URL,
-		"--set=receivers::duo::delay=2s",
-		"--set=receivers::duo::initial_lookback=2h",
-		"--set=receivers::duo::rate_limit=600",
-		"--set=processors::batch::timeout=200ms",
+	sets := append(exampleEnv(t, sim.Host, sim.URL, duosim.DefaultAccountsIntegrationKey, duosim.DefaultAccountsSecretKey, sink.URL, dir),
 		// The sink takes logs only: the metrics go to a file.
-		"--set=exporters::file::path=" + metricsOut,
+		"--set=exporters::file::path="+metricsOut,
 		"--set=service::pipelines::metrics::exporters=[file]",
-	}
+	)
 	for _, lt := range []string{"authentication", "administrator", "telephony", "activity", "offline_enrollment"} {
 		sets = append(sets, "--set=receivers::duo::logs::"+lt+"::pull_interval=1s")
 	}
