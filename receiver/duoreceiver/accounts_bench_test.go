@@ -55,11 +55,7 @@ func BenchmarkAccounts500(b *testing.B) {
 		}
 		srv := httptest.NewServer(sim)
 
-		cfg := createDefaultConfig().(*Config)
-		cfg.Endpoint = srv.URL
-		cfg.APIHostname = duosim.DefaultHost
-		cfg.IntegrationKey = duosim.DefaultAccountsIntegrationKey
-		cfg.SecretKey = duosim.DefaultAccountsSecretKey
+		cfg := parentConfig(srv.URL)
 		cfg.Delay = time.Second
 		cfg.InitialLookback = 2 * time.Hour
 		for _, lt := range duoapi.LogTypes {

@@ -136,9 +136,7 @@ func testChildRenamed(t *testing.T, withStorage bool) {
 	r, err := newDuoLogsReceiver(h.set, cfg, sink)
 	require.NoError(t, err)
 	r.now = fake.clock
-	r.newChildren = func(context.Context, component.Host) (childClients, error) {
-		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
-	}
+	r.newChildren = childrenOf(lister, fake)
 	require.NoError(t, r.Start(context.Background(), h.host))
 	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 5 }, 10*time.Second, time.Millisecond)
@@ -185,9 +183,7 @@ func TestRefusalRereadsList(t *testing.T) {
 	r, err := newDuoLogsReceiver(h.set, cfg, consumertest.NewNop())
 	require.NoError(t, err)
 	r.now = fake.clock
-	r.newChildren = func(context.Context, component.Host) (childClients, error) {
-		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
-	}
+	r.newChildren = childrenOf(lister, fake)
 	require.NoError(t, r.Start(context.Background(), h.host))
 	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
 	require.Eventually(t, func() bool { return lister.calls.Load() >= 2 }, 10*time.Second, time.Millisecond)
@@ -226,4 +222,11 @@ func TestChildCursorSurvivesDiscover(t *testing.T) {
 	require.Eventually(t, func() bool { return sink.LogRecordCount() >= 3 }, 10*time.Second, time.Millisecond)
 	time.Sleep(50 * time.Millisecond)
 	assert.Equal(t, 3, sink.LogRecordCount(), "only the events after the stored cursor")
+}
+
+// childrenOf serves the child list from lister and every child from one fake.
+func childrenOf(lister accountLister, fake duoAPI) childFactory {
+	return func(context.Context, component.Host) (childClients, error) {
+		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
+	}
 }

@@ -49,11 +49,7 @@ func TestSimAccountsInventory(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 
-	cfg := createDefaultConfig().(*Config)
-	cfg.Endpoint = srv.URL
-	cfg.APIHostname = duosim.DefaultHost
-	cfg.IntegrationKey = duosim.DefaultAccountsIntegrationKey
-	cfg.SecretKey = duosim.DefaultAccountsSecretKey
+	cfg := parentConfig(srv.URL)
 	for _, lt := range duoapi.LogTypes {
 		cfg.Logs.byType(lt).Enabled = false
 	}

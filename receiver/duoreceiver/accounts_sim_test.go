@@ -138,11 +138,7 @@ func TestSimAccounts(t *testing.T) {
 		}
 	}
 
-	cfg := createDefaultConfig().(*Config)
-	cfg.Endpoint = srv.URL
-	cfg.APIHostname = duosim.DefaultHost
-	cfg.IntegrationKey = duosim.DefaultAccountsIntegrationKey
-	cfg.SecretKey = duosim.DefaultAccountsSecretKey
+	cfg := parentConfig(srv.URL)
 	cfg.Delay = time.Second
 	cfg.InitialLookback = 3 * time.Hour
 	cfg.RateLimit = 0
@@ -266,4 +262,15 @@ func TestSimAccounts(t *testing.T) {
 
 	require.NoError(t, r.Shutdown(context.Background()))
 	assert.Zero(t, pollerGoroutines())
+}
+
+// parentConfig reads an MSP parent served by the simulator at url, with the simulator's
+// Accounts API keys; the caller adds the accounts settings.
+func parentConfig(url string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoint = url
+	cfg.APIHostname = duosim.DefaultHost
+	cfg.IntegrationKey = duosim.DefaultAccountsIntegrationKey
+	cfg.SecretKey = duosim.DefaultAccountsSecretKey
+	return cfg
 }
