@@ -24,8 +24,8 @@ type accountLister interface {
 	ListAccounts(ctx context.Context) ([]duoapi.Account, error)
 }
 
-// childClients is what reading children needs: the parent's list (nil for a fixed list of
-// ids), a client per child, and the release of what they share.
+// childClients is what reading children needs: the parent's list, a client per child,
+// and the release of what they share.
 type childClients struct {
 	list   accountLister
 	client func(ref accountRef) (duoAPI, error)
@@ -88,12 +88,7 @@ func (s *accountSet) nudge() {
 func (s *accountSet) run(ctx context.Context) {
 	defer s.stopAll()
 	if !s.cfg.Discover {
-		refs := make([]accountRef, 0, len(s.cfg.IDs))
-		for _, id := range s.cfg.IDs {
-			// Without the list the child's own hostname is unknown; the parent's is the
-			// route duo_log_sync uses (docs/duo-api.md §3.9).
-			refs = append(refs, accountRef{id: id, host: s.r.cfg.host()})
-		}
+		refs := s.fixedRefs(ctx)
 		s.apply(ctx, refs, len(refs))
 		<-ctx.Done()
 		return
@@ -109,6 +104,36 @@ func (s *accountSet) run(ctx context.Context) {
 		case <-s.relist:
 		}
 	}
+}
+
+// fixedRefs names the children of accounts.ids. Duo documents a child's own api_hostname
+// as the route of its requests (docs/duo-api.md §3.9); the parent's list, read once here,
+// gives it, and it never changes. A child the list does not name, or a list that fails,
+// is read through the parent's host, the route duo_log_sync uses.
+func (s *accountSet) fixedRefs(ctx context.Context) []accountRef {
+	listed := map[string]duoapi.Account{}
+	if s.clients.list != nil { // tests may give no list: every id then goes to the parent's host
+		accounts, err := s.clients.list.ListAccounts(ctx)
+		if err != nil {
+			s.logger.Warn("failed to list the child accounts to learn their hostnames; reading accounts.ids through the parent's api_hostname",
+				zap.String("api_hostname", s.r.cfg.host()), zap.Error(err))
+		}
+		for _, a := range accounts {
+			listed[a.ID] = a
+		}
+	}
+	refs := make([]accountRef, 0, len(s.cfg.IDs))
+	for _, id := range s.cfg.IDs {
+		ref := accountRef{id: id, host: s.r.cfg.host()}
+		if a, ok := listed[id]; ok && a.APIHostname != "" {
+			ref.name, ref.host = a.Name, strings.ToLower(a.APIHostname)
+		} else if len(listed) > 0 {
+			s.logger.Warn("accounts.ids names an account the parent does not list; reading it through the parent's api_hostname",
+				zap.String("account_id", id))
+		}
+		refs = append(refs, ref)
+	}
+	return refs
 }
 
 // refresh lists the children and applies the list. A failed list keeps the children
@@ -227,16 +252,14 @@ func newChildClients(ctx context.Context, host component.Host, cfg *Config, set 
 	base := apiConfig(cfg, set, obs, now)
 	base.Shared = duoapi.NewSharedLimit(cfg.Accounts.MaxRequestsPerMinute)
 	out := childClients{close: hc.CloseIdleConnections}
-	if cfg.Accounts.Discover {
-		parent := base
-		parent.AccountID, parent.Params = "", nil
-		c, err := duoapi.New(parent, hc)
-		if err != nil {
-			hc.CloseIdleConnections()
-			return childClients{}, err
-		}
-		out.list = c
+	parent := base
+	parent.AccountID, parent.Params = "", nil
+	c, err := duoapi.New(parent, hc)
+	if err != nil {
+		hc.CloseIdleConnections()
+		return childClients{}, err
 	}
+	out.list = c
 	out.client = func(ref accountRef) (duoAPI, error) {
 		cc := base
 		cc.Host, cc.AccountID = ref.host, ref.id

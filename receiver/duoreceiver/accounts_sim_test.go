@@ -17,6 +17,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
@@ -273,4 +274,44 @@ func parentConfig(url string) *Config {
 	cfg.IntegrationKey = duosim.DefaultAccountsIntegrationKey
 	cfg.SecretKey = duosim.DefaultAccountsSecretKey
 	return cfg
+}
+
+// TestSimAccountsIDsUseChildHost: a fixed list of ids is read through each child's own
+// api_hostname, the route Duo documents, learned from the parent's list once. The
+// simulator here refuses a child's request sent to the parent's host.
+func TestSimAccountsIDsUseChildHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulator run")
+	}
+	now := time.Now()
+	kids := duosim.ChildAccounts(21, 0, 3)
+	sim := duosim.New(duosim.Config{Seed: 21, Delay: time.Second, Children: kids, StrictChildHost: true})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	for _, k := range kids {
+		sim.Account(k.AccountID).Backfill("authentication", childEvents, now.Add(-time.Hour), now.Add(-10*time.Second))
+	}
+	cfg := parentConfig(srv.URL)
+	cfg.Delay = time.Second
+	cfg.InitialLookback = 2 * time.Hour
+	cfg.RateLimit = 0
+	cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: 200 * time.Millisecond, Window: 6 * time.Second}}
+	cfg.Accounts = AccountsConfig{IDs: []string{kids[0].AccountID, kids[2].AccountID}, RefreshInterval: time.Hour}
+	require.NoError(t, cfg.Validate())
+
+	sink := newAccountSink()
+	r, err := newDuoLogsReceiver(receivertest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	for _, k := range []duosim.ChildAccount{kids[0], kids[2]} {
+		want := len(sim.Account(k.AccountID).Events("authentication"))
+		require.Eventually(t, func() bool { return sink.count(k.AccountID, "authentication") == want }, 15*time.Second, 20*time.Millisecond,
+			"child %s: %d of %d events", k.AccountID, sink.count(k.AccountID, "authentication"), want)
+		sink.mu.Lock()
+		host := sink.hosts[k.AccountID]
+		sink.mu.Unlock()
+		assert.Equal(t, k.APIHostname, host, "child %s: read through its own host", k.AccountID)
+	}
+	assert.Zero(t, sink.count(kids[1].AccountID, "authentication"), "a child not in ids is not read")
 }
