@@ -4,7 +4,10 @@
 package mapping
 
 import (
+	"fmt"
+	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,3 +139,19 @@ func TestUserStatus(t *testing.T) {
 }
 
 func itoa(n int64) string { return pcommon.NewValueInt(n).AsString() }
+
+// number reads what fmt.Sscan reads: strconv is only its fast path.
+func TestNumberReadsAsSscan(t *testing.T) {
+	for _, in := range []string{`1796120000`, `"1796120000"`, `1.5e9`, `"12.75"`, `-3`, `"12abc"`, `"0x10"`, `"NaN"`} {
+		var n number
+		err := n.UnmarshalJSON([]byte(in))
+		var want float64
+		_, werr := fmt.Sscan(strings.Trim(in, `"`), &want)
+		require.Equal(t, werr == nil, err == nil, "%s: %v vs %v", in, err, werr)
+		if err == nil && !math.IsNaN(want) {
+			assert.Equal(t, want, float64(n), in)
+		}
+	}
+	var n number
+	assert.Error(t, n.UnmarshalJSON([]byte(`"soon"`)))
+}
