@@ -127,7 +127,7 @@ func (f *fakeDuo) Fetch(ctx context.Context, lt duoapi.LogType, w duoapi.Window,
 		page := duoapi.Page{}
 		for _, r := range list[i:j] {
 			raw, _ := json.Marshal(map[string]any{"txid": r.id, "timestamp": r.time.Unix()})
-			page.Records = append(page.Records, duoapi.Record{Raw: raw, Time: r.time, ID: r.id})
+			page.Records = append(page.Records, duoapi.Record{Raw: string(raw), Time: r.time, ID: r.id})
 		}
 		if j < len(list) {
 			page.Next = &duoapi.Position{Offset: strconv.Itoa(j)}

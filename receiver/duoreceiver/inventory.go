@@ -144,7 +144,7 @@ func (s *snapshotter) read(ctx context.Context, r duoapi.Resource, snap mapping.
 			checkPolicySummary(raw, logger)
 			return 1, nil
 		}
-		return s.deliver(ctx, r, []duoapi.Record{{Raw: raw}}, snap, posture, logger)
+		return s.deliver(ctx, r, []duoapi.Record{{Raw: string(raw)}}, snap, posture, logger)
 	}
 	total := 0
 	err := s.api.List(ctx, r, func(p duoapi.Page) error {
@@ -171,7 +171,7 @@ func (s *snapshotter) deliver(ctx context.Context, r duoapi.Resource, recs []duo
 	for _, rec := range recs {
 		err := mapping.ErrNoID
 		if rec.ID != "" || !r.Paged() {
-			err = posture.Add(r, rec.Raw)
+			err = posture.Add(r, []byte(rec.Raw))
 		}
 		if err == nil && entity {
 			err = mapping.AppendEntity(lrs, r, rec, snap, observed)

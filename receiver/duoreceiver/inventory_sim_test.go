@@ -317,9 +317,9 @@ func TestInventoryNotReadForLogsOnly(t *testing.T) {
 func TestInventoryObjectsWithoutIDAreLeftOut(t *testing.T) {
 	api := &fakeInventory{pages: map[duoapi.Resource][][]duoapi.Record{
 		duoapi.Users: {{
-			{ID: "DU1", Raw: []byte(`{"user_id":"DU1","status":"active","is_enrolled":true}`)},
-			{ID: "", Raw: []byte(`{"status":"active","is_enrolled":true}`)},
-			{ID: "DU3", Raw: []byte(`{"user_id":"DU3","status":"active","is_enrolled":"maybe"}`)},
+			{ID: "DU1", Raw: `{"user_id":"DU1","status":"active","is_enrolled":true}`},
+			{ID: "", Raw: `{"status":"active","is_enrolled":true}`},
+			{ID: "DU3", Raw: `{"user_id":"DU3","status":"active","is_enrolled":"maybe"}`},
 		}},
 	}}
 	s, logSink, metSink, logs := newTestSnapshotter(t, api)
@@ -449,7 +449,7 @@ func TestInventoryTelemetry(t *testing.T) {
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	api := &fakeInventory{
-		pages: map[duoapi.Resource][][]duoapi.Record{duoapi.Groups: {{{ID: "", Raw: []byte(`{}`)}}}},
+		pages: map[duoapi.Resource][][]duoapi.Record{duoapi.Groups: {{{ID: "", Raw: `{}`}}}},
 		err:   map[duoapi.Resource]error{},
 	}
 	s, _, _, _ := newTestSnapshotter(t, api)

@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // accountListPath lists a parent's child accounts (docs/duo-api.md §3.9). It is the only
@@ -48,23 +46,12 @@ func (c *Client) ListAccounts(ctx context.Context) ([]Account, error) {
 }
 
 func decodeAccounts(body []byte) ([]Account, error) {
-	var raw jsontext.Value
-	env, err := decodeEnvelope(body, func(dec *jsontext.Decoder) error {
-		v, err := dec.ReadValue()
-		raw = v.Clone()
-		return err
-	})
+	resp, err := decodeResponse(accountListPath, body, '[', false)
 	if err != nil {
-		return nil, &decodeError{path: accountListPath, msg: err.Error()}
-	}
-	if err := checkStat(env, accountListPath); err != nil {
 		return nil, err
 	}
-	if env.response != '[' {
-		return nil, &decodeError{path: accountListPath, msg: "response is not a list"}
-	}
 	var out []Account
-	if err := json.Unmarshal(raw, &out); err != nil {
+	if err := json.Unmarshal([]byte(resp.Text()), &out); err != nil {
 		return nil, &decodeError{path: accountListPath, msg: fmt.Sprintf("child list: %v", err)}
 	}
 	for i, a := range out {

@@ -6,6 +6,7 @@ package duoapi
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -28,7 +29,7 @@ func fullPage(b *testing.B, lt LogType, file string, n int) []byte {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.Write(bytes.Replace(tmpl, []byte(pd.records[0].ID), []byte(fmt.Sprintf("id-%06d", i)), 1))
+		buf.WriteString(strings.Replace(tmpl, pd.records[0].ID, fmt.Sprintf("id-%06d", i), 1))
 		if lt.V1() {
 			buf.Truncate(buf.Len() - 1)
 			fmt.Fprintf(&buf, `,"n":%d}`, i)

@@ -288,6 +288,7 @@ func (c *Client) attempt(ctx context.Context, cl call, query string) (int, error
 	defer func() { _ = resp.Body.Close() }()
 	c.learnOffset(resp)
 	body, err := readBody(resp, c.bodySizes[cl.lt])
+	defer releaseBody(body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Whatever part of the body arrived is enough to read Duo's code and message.
 		return resp.StatusCode, c.scrubAPI(parseErrorBody(resp.StatusCode, cl.path, body), auth, signed.method)
@@ -320,6 +321,11 @@ var errTooLarge = fmt.Errorf("duo api: response body larger than %d bytes", maxB
 // keeps a page a little larger than the last from doubling the buffer.
 func readBody(resp *http.Response, lastSize *atomic.Int64) ([]byte, error) {
 	var buf bytes.Buffer
+	select {
+	case b := <-bodyBuffers:
+		buf = *bytes.NewBuffer(b)
+	default:
+	}
 	if n := resp.ContentLength; n > 0 && n <= maxBody {
 		buf.Grow(int(n) + bytes.MinRead)
 	} else if lastSize != nil {
@@ -335,6 +341,25 @@ func readBody(resp *http.Response, lastSize *atomic.Int64) ([]byte, error) {
 		lastSize.Store(n)
 	}
 	return buf.Bytes(), err
+}
+
+// bodyBuffers keeps read buffers for the next responses. Nothing decoded from a body
+// aliases it (a page's records are substrings of the page's own text), so a body's
+// buffer is free once decode has returned. A sync.Pool would drop them at every garbage
+// collection, which comes every few pages.
+var bodyBuffers = make(chan []byte, 4)
+
+// maxPooledBody bounds each buffer kept: several full pages, not the 64 MiB limit.
+const maxPooledBody = 8 << 20
+
+func releaseBody(b []byte) {
+	if cap(b) > maxPooledBody {
+		return
+	}
+	select {
+	case bodyBuffers <- b[:0]:
+	default:
+	}
 }
 
 // scrubAPI removes the credentials from anything Duo (or a proxy) echoed back, and notes

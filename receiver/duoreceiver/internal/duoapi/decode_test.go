@@ -85,8 +85,8 @@ func TestDecodeTestdataPages(t *testing.T) {
 				assert.True(t, tt.wantTimes[i].Equal(r.Time), "time %d: %s, want %s", i, r.Time, tt.wantTimes[i])
 				assert.Equal(t, time.UTC, r.Time.Location())
 				var m map[string]any
-				require.NoError(t, json.Unmarshal(r.Raw, &m), "Raw is the record's JSON object")
-				assert.True(t, aliases(body, r.Raw), "Raw aliases the body")
+				require.NoError(t, json.Unmarshal([]byte(r.Raw), &m), "Raw is the record's JSON object")
+				assert.Contains(t, string(body), r.Raw, "Raw is the record's text as it appears in the body")
 			}
 			if tt.lt == Administrator {
 				// The two identical rows share a hash and differ in occurrence.
@@ -95,19 +95,6 @@ func TestDecodeTestdataPages(t *testing.T) {
 			}
 		})
 	}
-}
-
-// aliases reports whether sub lies inside buf's memory.
-func aliases(buf, sub []byte) bool {
-	if len(sub) == 0 {
-		return true
-	}
-	for i := range buf {
-		if &buf[i] == &sub[0] {
-			return i+len(sub) <= len(buf)
-		}
-	}
-	return false
 }
 
 func TestDecodeLenient(t *testing.T) {
@@ -263,13 +250,13 @@ func fuzzPage(f *testing.F, lt LogType, seeds ...string) {
 		}
 		seen := map[string]bool{}
 		for _, r := range pd.records {
-			require.True(t, json.Valid(r.Raw), "Raw %q is valid JSON", r.Raw)
+			require.True(t, json.Valid([]byte(r.Raw)), "Raw %q is valid JSON", r.Raw)
 			require.Equal(t, byte('{'), r.Raw[0])
-			require.True(t, bytes.Contains(body, r.Raw))
+			require.True(t, strings.Contains(string(body), r.Raw))
 			if lt.V1() {
 				// The id hashes the record as encoding/json compacts it: only
 				// whitespace between tokens is ignored.
-				require.Equal(t, contentHash(t, r.Raw), r.ID[:32])
+				require.Equal(t, contentHash(t, []byte(r.Raw)), r.ID[:32])
 				require.False(t, seen[r.ID], "v1 id %s twice in a page", r.ID)
 				seen[r.ID] = true
 			}

@@ -4,16 +4,10 @@
 package duoapi
 
 import (
-	"bytes"
 	"errors"
-	"io"
 
-	"github.com/go-json-experiment/json/jsontext"
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/jsondoc"
 )
-
-// decodeOptions accept what encoding/json accepts: of repeated member names the last
-// counts, and bytes that are not UTF-8 may appear inside strings.
-var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
 var (
 	errNotJSON   = errors.New("body is not valid JSON (truncated?)")
@@ -26,95 +20,42 @@ type envelope struct {
 	code    int
 	message string
 	detail  string
-	// response is the kind of the response member's value ('{', '[', 'n', ...), 0 when
-	// there is none.
-	response jsontext.Kind
+	// response is the response member's value; its Kind is 0 when there is none.
+	response jsondoc.Value
 	// next is metadata.next_offset (nextOffset), which object lists carry beside
 	// response (docs/duo-api.md §1.3).
 	next string
 }
 
-// member reads the envelope member whose name dec has just read; false when the name is
-// not an envelope member (the caller then reads or skips the value).
-func (env *envelope) member(dec *jsontext.Decoder, name []byte) (bool, error) {
-	var dst *string
-	switch {
-	case keyIs(name, "stat"):
-		dst = &env.stat
-	case keyIs(name, "message"):
-		dst = &env.message
-	case keyIs(name, "message_detail"):
-		dst = &env.detail
-	case keyIs(name, "code"):
-		v, err := dec.ReadValue()
-		env.code = intValue(v)
-		return true, err
-	default:
-		return false, nil
-	}
-	v, err := dec.ReadValue()
-	*dst, _ = stringValue(v)
-	return true, err
-}
-
-// decodeEnvelope reads the envelope of body, a JSON object, handing the response member
-// to resp (nil: skip it), which must read or skip the value.
-func decodeEnvelope(body []byte, resp func(dec *jsontext.Decoder) error) (envelope, error) {
+// decodeEnvelope reads body, which must be a JSON object, in one tokenizer pass; the
+// response's values are read from the same pass. Of repeated members the last counts.
+func decodeEnvelope(body []byte) (envelope, error) {
 	var env envelope
-	dec := jsontext.NewDecoder(bytes.NewBuffer(body), decodeOptions...)
-	if dec.PeekKind() != '{' {
-		if dec.SkipValue() == nil && atEOF(dec) {
-			return env, errNotObject
-		}
+	doc, err := jsondoc.Parse(body)
+	if err != nil {
 		return env, errNotJSON
 	}
-	if _, err := dec.ReadToken(); err != nil {
-		return env, errNotJSON
+	root := doc.Root()
+	if root.Kind() != '{' {
+		return env, errNotObject
 	}
-	err := members(dec, func(name []byte) error {
-		if ok, err := env.member(dec, name); ok || err != nil {
-			return err
+	for name, v := range root.All() {
+		switch name {
+		case "stat":
+			env.stat = v.Str()
+		case "message":
+			env.message = v.Str()
+		case "message_detail":
+			env.detail = v.Str()
+		case "code":
+			env.code = intValue(v)
+		case "response":
+			env.response = v
+		case "metadata":
+			env.next = nextOffset(v)
 		}
-		if keyIs(name, "metadata") {
-			var err error
-			env.next, err = nextOffset(dec)
-			return err
-		}
-		if !keyIs(name, "response") {
-			return dec.SkipValue()
-		}
-		env.response = dec.PeekKind()
-		if resp == nil {
-			return dec.SkipValue()
-		}
-		return resp(dec)
-	})
-	if err != nil || !atEOF(dec) {
-		return env, errNotJSON
 	}
 	return env, nil
-}
-
-// members reads the members of the object whose '{' dec has just read, through its '}'.
-// fn is called with each name and must read or skip the value.
-func members(dec *jsontext.Decoder, fn func(name []byte) error) error {
-	for dec.PeekKind() != '}' {
-		name, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		if err := fn(name); err != nil {
-			return err
-		}
-	}
-	_, err := dec.ReadToken()
-	return err
-}
-
-// atEOF reports whether nothing but whitespace follows the value dec has read.
-func atEOF(dec *jsontext.Decoder) bool {
-	_, err := dec.ReadToken()
-	return errors.Is(err, io.EOF)
 }
 
 // checkStat turns a stat other than OK into an error. An answer without stat but with a
@@ -124,7 +65,7 @@ func checkStat(env envelope, path string) error {
 	case "OK":
 		return nil
 	case "":
-		if env.response != 0 {
+		if env.response.Kind() != 0 {
 			return nil
 		}
 		return &decodeError{path: path, msg: "no stat and no response"}
@@ -136,35 +77,38 @@ func checkStat(env envelope, path string) error {
 	return &APIError{Status: 200, Code: env.code, Message: msg, Detail: env.detail, Path: path}
 }
 
+// decodeResponse decodes body's envelope, checks its stat and that its response is of
+// kind want (or null, when nullOK).
+func decodeResponse(path string, body []byte, want jsondoc.Kind, nullOK bool) (jsondoc.Value, error) {
+	env, err := decodeEnvelope(body)
+	if err != nil {
+		return jsondoc.Value{}, &decodeError{path: path, msg: err.Error()}
+	}
+	if err := checkStat(env, path); err != nil {
+		return jsondoc.Value{}, err
+	}
+	if k := env.response.Kind(); k != want && (!nullOK || k != 'n') {
+		return jsondoc.Value{}, &decodeError{path: path, msg: "response is not " + kindName[want]}
+	}
+	return env.response, nil
+}
+
+var kindName = map[jsondoc.Kind]string{'{': "an object", '[': "a list"}
+
 // decodeSummary decodes /admin/v1/info/summary (docs/duo-api.md §3.7): every numeric member
 // of response. Non-numeric members are left out.
 func decodeSummary(path string, body []byte) (map[string]int64, error) {
-	out := make(map[string]int64)
-	env, err := decodeEnvelope(body, func(dec *jsontext.Decoder) error {
-		clear(out)
-		if dec.PeekKind() != '{' {
-			return dec.SkipValue()
-		}
-		if _, err := dec.ReadToken(); err != nil {
-			return err
-		}
-		return members(dec, func(name []byte) error {
-			key, _ := stringValue(name)
-			v, err := dec.ReadValue()
-			if n, ok := numberValue(v); ok {
-				out[key] = n
-			}
-			return err
-		})
-	})
+	resp, err := decodeResponse(path, body, '{', true)
 	if err != nil {
-		return nil, &decodeError{path: path, msg: err.Error()}
-	}
-	if err := checkStat(env, path); err != nil {
 		return nil, err
 	}
-	if env.response != '{' && env.response != 'n' {
-		return nil, &decodeError{path: path, msg: "response is not an object"}
+	out := make(map[string]int64)
+	if resp.Kind() == '{' {
+		for name, v := range resp.All() {
+			if n, ok := numberValue(v); ok {
+				out[name] = n
+			}
+		}
 	}
 	return out, nil
 }

@@ -149,7 +149,7 @@ func IsCredentialsError(err error) bool {
 // string (docs/duo-api.md §1.4); a body that is not Duo's JSON falls back to the HTTP status.
 func parseErrorBody(status int, path string, body []byte) *APIError {
 	e := &APIError{Status: status, Path: path}
-	if env, err := decodeEnvelope(body, nil); err == nil {
+	if env, err := decodeEnvelope(body); err == nil {
 		e.Code = env.code
 		e.Message = env.message
 		e.Detail = env.detail

@@ -17,7 +17,7 @@ import (
 // order. It always calls fn at least once for a window it completes; the last call has
 // page.Next == nil (possibly zero records; End <= Start gives one empty page and no
 // request). If fn returns an error Fetch stops and returns it (errors.Is works). Memory:
-// one page. Records of a page alias that page's response body.
+// one page. Records of a page share that page's text (Record.Raw).
 //
 // A window starting more than 180 days before Duo's clock gives ErrWindowTooOld without a
 // request.
@@ -80,12 +80,12 @@ func (c *Client) followOffsets(ctx context.Context, ep *Endpoint, offset string,
 			return err
 		}
 		if pd.next == "" {
-			return fn(Page{Records: pd.records})
+			return deliver(fn, Page{Records: pd.records}, pd)
 		}
 		if pd.next == offset {
 			return fmt.Errorf("%w: GET %s returned next_offset %q again", errNoProgress, ep.Path, offset)
 		}
-		if err := fn(Page{Records: pd.records, Next: &Position{Offset: pd.next}}); err != nil {
+		if err := deliver(fn, Page{Records: pd.records, Next: &Position{Offset: pd.next}}, pd); err != nil {
 			return err
 		}
 		offset = pd.next
@@ -143,7 +143,7 @@ func (c *Client) fetchV1(ctx context.Context, ep *Endpoint, w Window, fn func(Pa
 		}
 		full := len(pd.records)+pd.skipped >= ep.Limit
 		if !full || heldBack || inWindow == 0 {
-			return fn(Page{Records: out})
+			return deliver(fn, Page{Records: out}, pd)
 		}
 		if maxSec < minTime {
 			return fmt.Errorf("%w: GET %s?mintime=%d returned only older rows", errNoProgress, ep.Path, minTime)
@@ -168,13 +168,20 @@ func (c *Client) fetchV1(ctx context.Context, ep *Endpoint, w Window, fn func(Pa
 			}
 		}
 		if next.MinTime > endSec {
-			return fn(Page{Records: out})
+			return deliver(fn, Page{Records: out}, pd)
 		}
-		if err := fn(Page{Records: out, Next: &next}); err != nil {
+		if err := deliver(fn, Page{Records: out, Next: &next}, pd); err != nil {
 			return err
 		}
 		minTime, seen = next.MinTime, idSet(next.Seen)
 	}
+}
+
+// deliver hands page, made from the records of pd, to fn. Once fn has returned, the
+// page's tokenizer values (Record.Value) are released for the next page to reuse.
+func deliver(fn func(Page) error, page Page, pd pageData) error {
+	defer pd.doc.Release()
+	return fn(page)
 }
 
 // unixIn is t as a Unix time in unit (time.Second or time.Millisecond).

@@ -164,7 +164,7 @@ func TestFetchCursorEndpoints(t *testing.T) {
 						precision = time.Millisecond
 					}
 					assert.True(t, want.t.Truncate(precision).Equal(r.Time), "time of %s: %s, want %s", r.ID, r.Time, want.t)
-					assert.True(t, json.Valid(r.Raw))
+					assert.True(t, json.Valid([]byte(r.Raw)))
 				}
 			}
 			require.Len(t, got, tt.n)
@@ -382,7 +382,7 @@ func TestFetchV1(t *testing.T) {
 				for i, p := range pages {
 					assert.Equal(t, i == len(pages)-1, p.Next == nil, "only the last page has no Next")
 					for _, r := range p.Records {
-						got[string(r.Raw)]++
+						got[r.Raw]++
 						n++
 						assert.False(t, ids[r.ID], "id %s handed out twice", r.ID)
 						ids[r.ID] = true

@@ -4,14 +4,11 @@
 package duoapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Resource names one of Duo's inventory object lists or objects (docs/duo-inventory.md
@@ -182,20 +179,9 @@ func (c *Client) Get(ctx context.Context, r Resource) ([]byte, error) {
 
 // decodeObject returns the response member of body, which must be a JSON object.
 func decodeObject(path string, body []byte) ([]byte, error) {
-	var raw []byte
-	env, err := decodeEnvelope(body, func(dec *jsontext.Decoder) error {
-		v, err := dec.ReadValue()
-		raw = bytes.Clone(v)
-		return err
-	})
+	resp, err := decodeResponse(path, body, '{', false)
 	if err != nil {
-		return nil, &decodeError{path: path, msg: err.Error()}
-	}
-	if err := checkStat(env, path); err != nil {
 		return nil, err
 	}
-	if env.response != '{' {
-		return nil, &decodeError{path: path, msg: "response is not an object"}
-	}
-	return raw, nil
+	return []byte(resp.Text()), nil
 }

@@ -91,7 +91,7 @@ func checkExactlyOnce(t *testing.T, lt LogType, events []duosim.Event, got []Rec
 		}
 		ids := map[string]bool{}
 		for _, r := range got {
-			want[string(r.Raw)]--
+			want[r.Raw]--
 			assert.False(t, ids[r.ID], "id %s twice", r.ID)
 			ids[r.ID] = true
 		}
@@ -111,7 +111,7 @@ func checkExactlyOnce(t *testing.T, lt LogType, events []duosim.Event, got []Rec
 		assert.False(t, seen[r.ID], "id %s twice", r.ID)
 		seen[r.ID] = true
 		assert.True(t, e.Time.Equal(r.Time), "%s: time %s, want %s", r.ID, r.Time, e.Time)
-		assert.Equal(t, string(e.Raw), string(r.Raw))
+		assert.Equal(t, string(e.Raw), r.Raw)
 	}
 }
 

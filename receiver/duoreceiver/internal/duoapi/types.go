@@ -5,13 +5,21 @@ package duoapi
 
 import (
 	"time"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/jsondoc"
 )
 
 // Record is one log record as Duo sent it.
 type Record struct {
-	// Raw is the record's JSON object exactly as it appeared in Duo's response. It is a
-	// slice of that response's body (one buffer per page, never reused by the client).
-	Raw []byte
+	// Raw is the record's JSON object exactly as it appeared in Duo's response: a
+	// substring of the page's text, which all records of the page and the strings mapped
+	// from them share.
+	Raw string
+	// Value is the same record in the page's one tokenizer pass, from which mapping
+	// builds; the zero Value for a record that did not come from the client. Fetch and
+	// List reuse it for the next page once the page callback has returned: it must not
+	// be kept past that (Raw, ID and Time may).
+	Value jsondoc.Value
 	// Time is the event's own time at the finest precision Duo gives (isotimestamp or ts
 	// keep microseconds; Trust Monitor's surfaced_timestamp is in milliseconds), in UTC.
 	// It is zero when the record carries no time the client can read (docs/duo-api.md §6.12);

@@ -4,58 +4,30 @@
 package duoapi
 
 import (
-	"bytes"
 	"math"
 	"strconv"
 	"time"
 
-	"github.com/go-json-experiment/json/jsontext"
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/jsondoc"
 )
 
-// The readers of single values: v is one whole JSON value the decoder has read.
-
-// keyIs reports whether the member name token (quotes included) equals name.
-func keyIs(key []byte, name string) bool {
-	if len(key) == len(name)+2 {
-		// An escape would make the token longer than the text it stands for.
-		return string(key[1:len(key)-1]) == name
-	}
-	if len(key) < len(name)+2 || bytes.IndexByte(key, '\\') < 0 {
-		return false
-	}
-	s, ok := stringValue(key)
-	return ok && s == name
-}
-
-// stringValue unquotes a JSON string token.
-func stringValue(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' {
-		return "", false
-	}
-	if bytes.IndexByte(v, '\\') < 0 {
-		return string(v[1 : len(v)-1]), true
-	}
-	// The decoder has checked the escapes: the only error left is invalid UTF-8, which
-	// becomes U+FFFD as encoding/json does.
-	s, _ := jsontext.AppendUnquote(nil, v)
-	return string(s), true
-}
+// The readers of Duo's scalar values, which come as numbers or as strings holding them
+// (docs/duo-api.md §6 items 12, 13).
 
 // scalarText is a string's value or a number's literal text; "" for anything else.
-func scalarText(v []byte) string {
-	switch jsontext.Value(v).Kind() {
+func scalarText(v jsondoc.Value) string {
+	switch v.Kind() {
 	case '"':
-		s, _ := stringValue(v)
-		return s
+		return v.Str()
 	case '0':
-		return string(v)
+		return v.Text()
 	}
 	return ""
 }
 
 // numberValue reads an integer from a number or a string holding one; a fraction is
 // truncated.
-func numberValue(v []byte) (int64, bool) {
+func numberValue(v jsondoc.Value) (int64, bool) {
 	s := scalarText(v)
 	if s == "" {
 		return 0, false
@@ -70,7 +42,7 @@ func numberValue(v []byte) (int64, bool) {
 	return int64(f), true
 }
 
-func intValue(v []byte) int {
+func intValue(v jsondoc.Value) int {
 	n, ok := numberValue(v)
 	if !ok || n > math.MaxInt32 || n < math.MinInt32 {
 		return 0
@@ -81,26 +53,21 @@ func intValue(v []byte) int {
 // timeValue reads a time: an ISO-8601 string for unit iso, else a Unix time in unit
 // (time.Second or time.Millisecond) from a number or a numeric string, keeping any
 // fraction. The result is in UTC.
-func timeValue(v []byte, unit time.Duration) (time.Time, bool) {
+func timeValue(v jsondoc.Value, unit time.Duration) (time.Time, bool) {
 	if unit == iso {
 		return isoTime(v)
 	}
-	switch jsontext.Value(v).Kind() {
-	case '"':
-		s, _ := stringValue(v)
-		v = []byte(s)
-	case '0':
-	default:
+	s := scalarText(v)
+	if s == "" {
 		return time.Time{}, false
 	}
-	// string(v) stays on the stack: the conversions allocate nothing.
-	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if unit == time.Millisecond {
 			return time.UnixMilli(n).UTC(), true
 		}
 		return time.Unix(n, 0).UTC(), true
 	}
-	f, err := strconv.ParseFloat(string(v), 64)
+	f, err := strconv.ParseFloat(s, 64)
 	// Beyond ±2^62 ns of the epoch the conversion overflows; no real timestamp is there.
 	if err != nil || math.IsNaN(f) || math.Abs(f*float64(unit)) > 1<<62 {
 		return time.Time{}, false
@@ -119,9 +86,9 @@ var isoLayouts = []string{
 	"2006-01-02 15:04:05.999999999",
 }
 
-func isoTime(v []byte) (time.Time, bool) {
-	s, ok := stringValue(v)
-	if !ok || s == "" {
+func isoTime(v jsondoc.Value) (time.Time, bool) {
+	s := v.Str()
+	if s == "" {
 		return time.Time{}, false
 	}
 	for _, layout := range isoLayouts {

@@ -98,9 +98,13 @@ func AppendEntity(lrs plog.LogRecordSlice, r duoapi.Resource, rec duoapi.Record,
 	if id == "" {
 		id = string(r)
 	}
+	obj, err := recordValue(rec)
+	if err != nil {
+		return fmt.Errorf("failed to decode %s object: %w", string(r), err)
+	}
 	lr := lrs.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
-	if err := DecodeMap(rec.Raw, body); err != nil {
+	if err := putMap(body, obj, 1); err != nil {
 		removeLast(lrs)
 		return fmt.Errorf("failed to decode %s object: %w", string(r), err)
 	}

@@ -30,7 +30,7 @@ func inventoryObjects(tb testing.TB, r duoapi.Resource) []duoapi.Record {
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "inventory", string(r)+".json"))
 	require.NoError(tb, err)
 	if !r.Paged() {
-		return []duoapi.Record{{Raw: []byte(strings.TrimSpace(string(data)))}}
+		return []duoapi.Record{{Raw: strings.TrimSpace(string(data))}}
 	}
 	var raws []json.RawMessage
 	require.NoError(tb, json.Unmarshal(data, &raws))
@@ -40,7 +40,7 @@ func inventoryObjects(tb testing.TB, r duoapi.Resource) []duoapi.Record {
 		var m map[string]any
 		require.NoError(tb, json.Unmarshal(raw, &m))
 		id, _ := m[ep.IDKey].(string)
-		out = append(out, duoapi.Record{Raw: raw, ID: id})
+		out = append(out, duoapi.Record{Raw: string(raw), ID: id})
 	}
 	require.NotEmpty(tb, out)
 	return out
@@ -95,7 +95,7 @@ func TestEntityHasNoSecrets(t *testing.T) {
 	// A code, should Duo ever send one in a list, never reaches the body.
 	_, lrs := NewLogs(testResource)
 	require.NoError(t, AppendEntity(lrs, duoapi.BypassCodes,
-		duoapi.Record{ID: "DB1", Raw: []byte(`{"bypass_code_id":"DB1","codes":["12345678"],"bypass_code":"87654321"}`)}, testSnapshot, testObserved))
+		duoapi.Record{ID: "DB1", Raw: `{"bypass_code_id":"DB1","codes":["12345678"],"bypass_code":"87654321"}`}, testSnapshot, testObserved))
 	body := lrs.At(0).Body().Map()
 	_, hasCodes := body.Get("codes")
 	_, hasCode := body.Get("bypass_code")
@@ -104,9 +104,8 @@ func TestEntityHasNoSecrets(t *testing.T) {
 	// A secret nested in an object or a list (an SSO application's OIDC client secret, a
 	// secret_key repeated under another member) is removed as well as a top-level one.
 	_, lrs = NewLogs(testResource)
-	require.NoError(t, AppendEntity(lrs, duoapi.Integrations, duoapi.Record{ID: "DI1", Raw: []byte(
-		`{"integration_key":"DI1","secret_key":"SIMLEAKEDSECRET1","sso":{"oidc":{"client_id":"c","client_secret":"SIMLEAKEDSECRET2"}},` +
-			`"keys":[{"secret_key":"SIMLEAKEDSECRET3","name":"k"}]}`)}, testSnapshot, testObserved))
+	require.NoError(t, AppendEntity(lrs, duoapi.Integrations, duoapi.Record{ID: "DI1", Raw: `{"integration_key":"DI1","secret_key":"SIMLEAKEDSECRET1","sso":{"oidc":{"client_id":"c","client_secret":"SIMLEAKEDSECRET2"}},` +
+		`"keys":[{"secret_key":"SIMLEAKEDSECRET3","name":"k"}]}`}, testSnapshot, testObserved))
 	out, err := json.Marshal(lrs.At(0).Body().AsRaw())
 	require.NoError(t, err)
 	assert.NotContains(t, string(out), "SIMLEAKEDSECRET")
@@ -120,7 +119,7 @@ func TestEntityUserAttributes(t *testing.T) {
 	"phones":[{"phone_id":"P1","platform":"Apple iOS"},{"phone_id":"P2","platform":"Apple iOS"},{"phone_id":"P3","platform":"Google Android"}],
 	"new_field":{"kept":true}}`
 	_, lrs := NewLogs(testResource)
-	require.NoError(t, AppendEntity(lrs, duoapi.Users, duoapi.Record{ID: "DU1", Raw: []byte(raw)}, testSnapshot, testObserved))
+	require.NoError(t, AppendEntity(lrs, duoapi.Users, duoapi.Record{ID: "DU1", Raw: raw}, testSnapshot, testObserved))
 	lr := lrs.At(0)
 	got := lr.Attributes().AsRaw()
 	uid := got[attrLogRecordUID]
@@ -143,15 +142,15 @@ func TestEntityUserAttributes(t *testing.T) {
 
 func TestEntityErrors(t *testing.T) {
 	_, lrs := NewLogs(testResource)
-	err := AppendEntity(lrs, duoapi.Users, duoapi.Record{Raw: []byte(`{"username":"x"}`)}, testSnapshot, testObserved)
+	err := AppendEntity(lrs, duoapi.Users, duoapi.Record{Raw: `{"username":"x"}`}, testSnapshot, testObserved)
 	require.ErrorIs(t, err, ErrNoID)
-	err = AppendEntity(lrs, duoapi.Users, duoapi.Record{ID: "DU1", Raw: []byte(`{"user_id":`)}, testSnapshot, testObserved)
+	err = AppendEntity(lrs, duoapi.Users, duoapi.Record{ID: "DU1", Raw: `{"user_id":`}, testSnapshot, testObserved)
 	require.Error(t, err)
-	err = AppendEntity(lrs, duoapi.PoliciesSummary, duoapi.Record{Raw: []byte(`{}`)}, testSnapshot, testObserved)
+	err = AppendEntity(lrs, duoapi.PoliciesSummary, duoapi.Record{Raw: `{}`}, testSnapshot, testObserved)
 	require.Error(t, err)
 	assert.Equal(t, 0, lrs.Len(), "nothing appended on error")
 	// A single object needs no id.
-	require.NoError(t, AppendEntity(lrs, duoapi.Settings, duoapi.Record{Raw: []byte(`{"name":"acme"}`)}, testSnapshot, testObserved))
+	require.NoError(t, AppendEntity(lrs, duoapi.Settings, duoapi.Record{Raw: `{"name":"acme"}`}, testSnapshot, testObserved))
 }
 
 func TestEntityUIDUnique(t *testing.T) {
@@ -185,7 +184,7 @@ func TestEntityLastLogin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, lrs := NewLogs(testResource)
 			raw := `{"user_id":"DU1","last_login":` + tt.value + `}`
-			require.NoError(t, AppendEntity(lrs, duoapi.Users, duoapi.Record{ID: "DU1", Raw: []byte(raw)}, testSnapshot, testObserved))
+			require.NoError(t, AppendEntity(lrs, duoapi.Users, duoapi.Record{ID: "DU1", Raw: raw}, testSnapshot, testObserved))
 			v, ok := lrs.At(0).Attributes().Get("duo.user.last_login")
 			if tt.want == "" {
 				assert.False(t, ok, "no attribute")

@@ -5,12 +5,16 @@ package mapping
 
 import (
 	"iter"
+	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/jsondoc"
 )
 
 // fields is read access to a JSON object of a record, whatever holds it: the record's
-// body map (pmap) or the light view of its text (vobj) when the body stays a string.
+// body map (pmap) or, when the body stays a string, the tokenizer's values of its text
+// (jobj).
 // The severity and attribute rules are written once against it, so both body modes
 // give a record the same attributes. M is the type of a nested object.
 type fields[M any] interface {
@@ -89,6 +93,69 @@ func (p pmap) objs(key string) iter.Seq[pmap] {
 		}
 		for _, e := range v.Slice().All() {
 			if e.Type() == pcommon.ValueTypeMap && !yield(pmap{e.Map()}) {
+				return
+			}
+		}
+	}
+}
+
+// jobj reads an object of a record's tokenized text, with the same answers as pmap gives
+// for the map DecodeMap builds from it.
+type jobj struct{ v jsondoc.Value }
+
+var _ fields[jobj] = jobj{}
+
+// member returns the member key when it is of kind k.
+func (o jobj) member(key string, k jsondoc.Kind) (jsondoc.Value, bool) {
+	v, ok := o.v.Get(key)
+	return v, ok && v.Kind() == k
+}
+
+func (o jobj) str(key string) (string, bool) {
+	v, ok := o.member(key, '"')
+	if !ok {
+		return "", false
+	}
+	s := v.Str()
+	return s, present(s)
+}
+
+func (o jobj) obj(key string) (jobj, bool) {
+	v, ok := o.member(key, '{')
+	return jobj{v}, ok
+}
+
+func (o jobj) boolean(key string) (v, ok bool) {
+	val, _ := o.v.Get(key)
+	k := val.Kind()
+	return k == 't', k == 't' || k == 'f'
+}
+
+func (o jobj) integer(key string) (int64, bool) {
+	v, ok := o.member(key, '0')
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v.Text(), 10, 64)
+	return n, err == nil
+}
+
+func (o jobj) strs(key string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		arr, _ := o.member(key, '[')
+		for _, e := range arr.All() {
+			if e.Kind() == '"' && !yield(e.Str()) {
+				return
+			}
+		}
+	}
+}
+
+func (o jobj) objs(key string) iter.Seq[jobj] {
+	return func(yield func(jobj) bool) {
+		arr, _ := o.member(key, '[')
+		for _, e := range arr.All() {
+			if e.Kind() == '{' && !yield(jobj{e}) {
 				return
 			}
 		}

@@ -51,7 +51,7 @@ func pageRecords(tb testing.TB, lt duoapi.LogType) []duoapi.Record {
 }
 
 // appendRaw is Append for a record without an id, reporting only the error.
-func appendRaw(lrs plog.LogRecordSlice, lt duoapi.LogType, raw []byte, eventTime, observed time.Time) error {
+func appendRaw(lrs plog.LogRecordSlice, lt duoapi.LogType, raw string, eventTime, observed time.Time) error {
 	_, err := Append(lrs, lt, duoapi.Record{Raw: raw, Time: eventTime}, observed)
 	return err
 }
@@ -125,14 +125,14 @@ func numberValue(n json.Number) (any, error) {
 
 // naiveAppend is Append with naiveBody in place of DecodeMap: same attributes, same
 // severity, read from the body it built.
-func naiveAppend(lrs plog.LogRecordSlice, lt duoapi.LogType, raw []byte, eventTime, observed time.Time) error {
+func naiveAppend(lrs plog.LogRecordSlice, lt duoapi.LogType, raw string, eventTime, observed time.Time) error {
 	tm, ok := types[lt]
 	if !ok {
 		return fmt.Errorf("unknown log type %q", lt)
 	}
 	lr := lrs.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
-	if err := naiveBody(raw, body); err != nil {
+	if err := naiveBody([]byte(raw), body); err != nil {
 		removeLast(lrs)
 		return err
 	}

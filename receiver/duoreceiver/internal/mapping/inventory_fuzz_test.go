@@ -20,7 +20,7 @@ import (
 func FuzzInventoryObject(f *testing.F) {
 	for _, r := range duoapi.Resources {
 		for _, o := range inventoryObjects(f, r) {
-			f.Add(string(r), string(o.Raw))
+			f.Add(string(r), o.Raw)
 		}
 	}
 	f.Add(string(duoapi.Integrations), `{"integration_key":"DI1","secret_key":"s","secret_key":"t"}`)
@@ -35,7 +35,7 @@ func FuzzInventoryObject(f *testing.F) {
 		_ = EmitMetrics(mb, testResource)
 
 		lrs := plog.NewLogRecordSlice()
-		err := AppendEntity(lrs, r, duoapi.Record{ID: "X", Raw: []byte(raw)}, testSnapshot, testObserved)
+		err := AppendEntity(lrs, r, duoapi.Record{ID: "X", Raw: raw}, testSnapshot, testObserved)
 		if err != nil {
 			if lrs.Len() != 0 {
 				t.Fatalf("error %v but %d records appended", err, lrs.Len())

@@ -7,8 +7,8 @@
 // Each record becomes one LogRecord: Timestamp is the event's time (the observed time when
 // the record has none readable), ObservedTimestamp when the receiver got it, EventName
 // "duo.<log_type>", log.record.uid the Duo event id, Body the whole record as a map
-// (decoded in one pass by DecodeMap, so nothing Duo sends is lost; or, with AppendJSON,
-// the record's JSON text, the attributes then read from a view of it), attributes the fields
+// (built from the page's one tokenizer pass, so nothing Duo sends is lost; or, with
+// AppendJSON, the record's JSON text, the attributes then read from that same pass), attributes the fields
 // worth filtering on (semantic-convention keys where one means exactly the same thing,
 // duo.* otherwise), severity from the record's outcome (Severity). The attribute table is
 // in the receiver's README (Attribute mapping). Field facts cite sections of
@@ -24,7 +24,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -66,7 +65,7 @@ type typeMapping struct {
 	attrCapacity int
 	// The same rules, read from a body map and from the view of a record kept as text.
 	onMap  rules[pmap]
-	onView rules[vobj]
+	onText rules[jobj]
 }
 
 // rules are a log type's severity and attribute rules over one kind of record access.
@@ -78,17 +77,17 @@ type rules[M fields[M]] struct {
 // types has one row per log type.
 var types = map[duoapi.LogType]typeMapping{
 	duoapi.Authentication: {"duo.authentication", 32,
-		rules[pmap]{authSeverity[pmap], authAttributes[pmap]}, rules[vobj]{authSeverity[vobj], authAttributes[vobj]}},
+		rules[pmap]{authSeverity[pmap], authAttributes[pmap]}, rules[jobj]{authSeverity[jobj], authAttributes[jobj]}},
 	duoapi.Administrator: {"duo.administrator", 8,
-		rules[pmap]{adminSeverity[pmap], adminAttributes[pmap]}, rules[vobj]{adminSeverity[vobj], adminAttributes[vobj]}},
+		rules[pmap]{adminSeverity[pmap], adminAttributes[pmap]}, rules[jobj]{adminSeverity[jobj], adminAttributes[jobj]}},
 	duoapi.Telephony: {"duo.telephony", 8,
-		rules[pmap]{infoSeverity[pmap], telephonyAttributes[pmap]}, rules[vobj]{infoSeverity[vobj], telephonyAttributes[vobj]}},
+		rules[pmap]{infoSeverity[pmap], telephonyAttributes[pmap]}, rules[jobj]{infoSeverity[jobj], telephonyAttributes[jobj]}},
 	duoapi.Activity: {"duo.activity", 28,
-		rules[pmap]{activitySeverity[pmap], activityAttributes[pmap]}, rules[vobj]{activitySeverity[vobj], activityAttributes[vobj]}},
+		rules[pmap]{activitySeverity[pmap], activityAttributes[pmap]}, rules[jobj]{activitySeverity[jobj], activityAttributes[jobj]}},
 	duoapi.OfflineEnrollment: {"duo.offline_enrollment", 8,
-		rules[pmap]{infoSeverity[pmap], offlineAttributes[pmap]}, rules[vobj]{infoSeverity[vobj], offlineAttributes[vobj]}},
+		rules[pmap]{infoSeverity[pmap], offlineAttributes[pmap]}, rules[jobj]{infoSeverity[jobj], offlineAttributes[jobj]}},
 	duoapi.TrustMonitor: {"duo.trust_monitor", 40,
-		rules[pmap]{trustMonitorSeverity[pmap], trustMonitorAttributes[pmap]}, rules[vobj]{trustMonitorSeverity[vobj], trustMonitorAttributes[vobj]}},
+		rules[pmap]{trustMonitorSeverity[pmap], trustMonitorAttributes[pmap]}, rules[jobj]{trustMonitorSeverity[jobj], trustMonitorAttributes[jobj]}},
 }
 
 // attrLogRecordUID is the semantic-convention key for a record's unique id.
@@ -104,14 +103,18 @@ func Append(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, obser
 	if !ok {
 		return false, fmt.Errorf("unknown log type %q", string(lt))
 	}
+	obj, err := recordValue(rec)
+	if err != nil {
+		return false, fmt.Errorf("failed to decode %s record: %w", string(lt), err)
+	}
 	lr := lrs.AppendEmpty()
 	body := lr.Body().SetEmptyMap()
-	if err := DecodeMap(rec.Raw, body); err != nil {
-		if !errors.Is(err, errTooDeep) || !jsontext.Value(rec.Raw).IsValid(decodeOptions...) {
+	if err := putMap(body, obj, 1); err != nil {
+		if !errors.Is(err, errTooDeep) {
 			removeLast(lrs)
 			return false, fmt.Errorf("failed to decode %s record: %w", string(lt), err)
 		}
-		lr.Body().SetStr(string(rec.Raw))
+		lr.Body().SetStr(obj.Text())
 		body, rawBody = pcommon.NewMap(), true
 	}
 	finish(lr, tm, tm.onMap, pmap{body}, rec, observed)
@@ -120,34 +123,36 @@ func Append(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, obser
 
 // AppendJSON is Append with the body the record's own JSON text, as a string: the bytes
 // Duo sent, except that each byte which is not UTF-8 becomes U+FFFD (an OTLP string must be
-// UTF-8). Attributes, severity and the rest are Append's, read from one tokenizer pass
-// over the record (readView) instead of a body map. Any nesting is accepted: the body
-// holds no structure a downstream decoder could refuse. On error (an unknown log type,
-// raw not a well-formed JSON object) nothing is appended.
+// UTF-8). Attributes, severity and the rest are Append's, read from the tokenizer's values
+// of the record instead of a body map. Any nesting is accepted: the body holds no
+// structure a downstream decoder could refuse. On error (an unknown log type, raw not a
+// well-formed JSON object) nothing is appended.
 func AppendJSON(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, observed time.Time) error {
 	tm, ok := types[lt]
 	if !ok {
 		return fmt.Errorf("unknown log type %q", string(lt))
 	}
-	// One copy of the record: the body, and the attributes' substrings of it.
-	s := string(rec.Raw)
-	v, err := readView(s, rec.Raw)
+	obj, err := recordValue(rec)
 	if err != nil {
 		return fmt.Errorf("failed to decode %s record: %w", string(lt), err)
 	}
-	defer v.release()
-	if !v.validUTF8 {
+	// A substring of the page's text: the body costs no copy of its own.
+	s := obj.Text()
+	if !obj.Doc().UTF8() {
 		s = replaceInvalidUTF8(s)
 	}
 	lr := lrs.AppendEmpty()
 	lr.Body().SetStr(s)
-	finish(lr, tm, tm.onView, v.root(), rec, observed)
+	finish(lr, tm, tm.onText, jobj{obj}, rec, observed)
 	return nil
 }
 
 // replaceInvalidUTF8 replaces each byte of s that is not part of valid UTF-8 with U+FFFD,
 // as encoding/json and DecodeMap do inside strings.
 func replaceInvalidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
 	for i := 0; i < len(s); {

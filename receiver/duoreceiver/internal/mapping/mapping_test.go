@@ -86,7 +86,7 @@ func TestNewLogs(t *testing.T) {
 			require.Equal(t, 1, rl.ScopeLogs().Len())
 			assert.Equal(t, tt.res.ScopeName, rl.ScopeLogs().At(0).Scope().Name())
 			assert.Equal(t, tt.res.ScopeVersion, rl.ScopeLogs().At(0).Scope().Version())
-			require.NoError(t, appendRaw(lrs, logTelephony, []byte(`{}`), testObserved, testObserved))
+			require.NoError(t, appendRaw(lrs, logTelephony, `{}`, testObserved, testObserved))
 			assert.Equal(t, 1, ld.LogRecordCount())
 		})
 	}
@@ -102,10 +102,10 @@ func TestAppendRecord(t *testing.T) {
 		wantTS  time.Time
 		wantUID string // "" for no attribute
 	}{
-		{"time and id", duoapi.Record{Raw: []byte(`{"txid":"T1"}`), Time: et, ID: "T1"}, et, "T1"},
-		{"no readable time", duoapi.Record{Raw: []byte(`{"txid":"T2","timestamp":"soon"}`), ID: "T2"}, testObserved, "T2"},
-		{"no id", duoapi.Record{Raw: []byte(`{}`), Time: et}, et, ""},
-		{"too deep, no time", duoapi.Record{Raw: []byte(`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`), ID: "T3"}, testObserved, "T3"},
+		{"time and id", duoapi.Record{Raw: `{"txid":"T1"}`, Time: et, ID: "T1"}, et, "T1"},
+		{"no readable time", duoapi.Record{Raw: `{"txid":"T2","timestamp":"soon"}`, ID: "T2"}, testObserved, "T2"},
+		{"no id", duoapi.Record{Raw: `{}`, Time: et}, et, ""},
+		{"too deep, no time", duoapi.Record{Raw: `{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`, ID: "T3"}, testObserved, "T3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,8 +127,8 @@ func TestAppendRecord(t *testing.T) {
 // TestAppendRawBody: a valid record nested deeper than MaxDepth keeps its JSON text as
 // the body and is reported; one level less is a structured body.
 func TestAppendRawBody(t *testing.T) {
-	nested := func(depth int) []byte {
-		return []byte(`{"result":"fraud","a":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`)
+	nested := func(depth int) string {
+		return `{"result":"fraud","a":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`
 	}
 	_, lrs := NewLogs(testResource)
 	rawBody, err := Append(lrs, logAuthentication, duoapi.Record{Raw: nested(MaxDepth)}, testObserved)
@@ -142,7 +142,7 @@ func TestAppendRawBody(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, rawBody)
 	require.Equal(t, 2, lrs.Len())
-	assert.Equal(t, string(deep), lrs.At(1).Body().Str())
+	assert.Equal(t, deep, lrs.At(1).Body().Str())
 
 	// Too deep and broken further on: an error, nothing appended.
 	rawBody, err = Append(lrs, logAuthentication, duoapi.Record{Raw: deep[:len(deep)-1]}, testObserved)
@@ -353,7 +353,7 @@ func TestAppendAwkward(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, lrs := NewLogs(testResource)
 			et := time.Date(2023, 10, 25, 16, 7, 45, 304526000, time.UTC)
-			require.NoError(t, appendRaw(lrs, tt.logType, []byte(tt.raw), et, testObserved))
+			require.NoError(t, appendRaw(lrs, tt.logType, tt.raw, et, testObserved))
 			require.Equal(t, 1, lrs.Len())
 			lr := lrs.At(0)
 			assert.Equal(t, tt.attrs, lr.Attributes().AsRaw())
@@ -395,10 +395,10 @@ func TestAppendErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, lrs := NewLogs(testResource)
-			require.NoError(t, appendRaw(lrs, logTelephony, []byte(`{"telephony_id":"before"}`), testObserved, testObserved))
-			require.Error(t, appendRaw(lrs, tt.logType, []byte(tt.raw), testObserved, testObserved))
+			require.NoError(t, appendRaw(lrs, logTelephony, `{"telephony_id":"before"}`, testObserved, testObserved))
+			require.Error(t, appendRaw(lrs, tt.logType, tt.raw, testObserved, testObserved))
 			require.Equal(t, 1, lrs.Len())
-			require.NoError(t, appendRaw(lrs, logTelephony, []byte(`{"telephony_id":"after"}`), testObserved, testObserved))
+			require.NoError(t, appendRaw(lrs, logTelephony, `{"telephony_id":"after"}`, testObserved, testObserved))
 			require.Equal(t, 2, lrs.Len())
 			for i, want := range []string{"before", "after"} {
 				v, ok := lrs.At(i).Attributes().Get("duo.telephony.id")
@@ -470,9 +470,9 @@ func TestFastMatchesNaive(t *testing.T) {
 }
 
 // benchPage builds a realistic 1000-record page from the testdata page's records.
-func benchPage(b *testing.B, lt duoapi.LogType) ([][]byte, []time.Time) {
+func benchPage(b *testing.B, lt duoapi.LogType) ([]string, []time.Time) {
 	recs := pageRecords(b, lt)
-	raws := make([][]byte, 1000)
+	raws := make([]string, 1000)
 	times := make([]time.Time, 1000)
 	for i := range raws {
 		raws[i] = recs[i%len(recs)].Raw
@@ -484,7 +484,7 @@ func benchPage(b *testing.B, lt duoapi.LogType) ([][]byte, []time.Time) {
 // BenchmarkMap maps a 1000-record page per log type with the single-pass decoder (fast)
 // and with encoding/json + FromRaw (naive), reporting per-record figures.
 func BenchmarkMap(b *testing.B) {
-	type appendFunc func(plog.LogRecordSlice, duoapi.LogType, []byte, time.Time, time.Time) error
+	type appendFunc func(plog.LogRecordSlice, duoapi.LogType, string, time.Time, time.Time) error
 	impls := []struct {
 		name string
 		fn   appendFunc

@@ -112,7 +112,7 @@ func TestPostureGolden(t *testing.T) {
 	p := NewPosture(now, 720*time.Hour)
 	for _, r := range duoapi.Resources {
 		for _, o := range inventoryObjects(t, r) {
-			require.NoError(t, p.Add(r, o.Raw))
+			require.NoError(t, p.Add(r, []byte(o.Raw)))
 		}
 		p.Read(r)
 	}
