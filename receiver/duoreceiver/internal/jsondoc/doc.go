@@ -115,18 +115,16 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 			top.len = int32(dec.InputOffset()) - top.off
 			top.end = int32(len(d.nodes))
 		} else {
-			nd, err := d.start(dec, k)
-			if err != nil {
-				return err
-			}
-			nd.keyOff, nd.keyLen, nd.keySum = keyOff, keyLen, sum
 			if len(stack) > 0 {
 				d.nodes[stack[len(stack)-1]].n++
 			}
-			if k == '{' || k == '[' {
-				stack = append(stack, int32(len(d.nodes)))
+			d.nodes = append(d.nodes, node{keyOff: keyOff, keyLen: keyLen, keySum: sum})
+			if err := d.start(dec, k, &d.nodes[len(d.nodes)-1]); err != nil {
+				return err
 			}
-			d.nodes = append(d.nodes, nd)
+			if k == '{' || k == '[' {
+				stack = append(stack, int32(len(d.nodes)-1))
+			}
 		}
 		if len(stack) == 0 {
 			if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
@@ -171,19 +169,21 @@ func (t *tokenizer) release() {
 	}
 }
 
-// start reads the value of kind k that comes next: a whole scalar, or a container's
-// opening bracket (its length and end are set when it closes).
-func (d *Doc) start(dec *jsontext.Decoder, k Kind) (node, error) {
+// start reads the value of kind k that comes next into nd, the last node: a whole
+// scalar, or a container's opening bracket (its length and end are set when it closes).
+func (d *Doc) start(dec *jsontext.Decoder, k Kind, nd *node) error {
 	if k == '{' || k == '[' {
 		_, err := dec.ReadToken()
-		return node{off: int32(dec.InputOffset()) - 1, kind: k}, err
+		nd.off, nd.kind = int32(dec.InputOffset())-1, k
+		return err
 	}
 	tok, err := dec.ReadValue()
 	if err != nil {
-		return node{}, err
+		return err
 	}
-	end := int32(dec.InputOffset())
-	return node{off: end - int32(len(tok)), len: int32(len(tok)), end: int32(len(d.nodes)) + 1, kind: tok.Kind()}, nil
+	nd.len = int32(len(tok))
+	nd.off, nd.end, nd.kind = int32(dec.InputOffset())-nd.len, int32(len(d.nodes)), tok.Kind()
+	return nil
 }
 
 // nodeLists keeps the node lists of released documents for the next ones: a page's list
@@ -310,7 +310,7 @@ func (v Value) Get(name string) (Value, bool) {
 	}
 	nodes, text, sum := v.d.nodes, v.d.text, keySum(name)
 	found := int32(-1)
-	for j := v.i + 1; j < nodes[v.i].end; j = nodes[j].end {
+	for j, end := v.i+1, nodes[v.i].end; j < end; {
 		n := &nodes[j]
 		switch n.keySum {
 		case sum:
@@ -322,6 +322,7 @@ func (v Value) Get(name string) (Value, bool) {
 				found = j
 			}
 		}
+		j = n.end
 	}
 	if found < 0 {
 		return Value{}, false
