@@ -60,7 +60,7 @@ func Collector(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
 		if bin := os.Getenv(EnvBin); bin != "" {
-			buildBin, buildErr = filepath.Abs(bin)
+			buildBin, buildErr = binFromEnv(bin)
 			if buildErr == nil {
 				_, buildErr = os.Stat(buildBin)
 			}
@@ -82,6 +82,20 @@ func Collector(tb testing.TB) string {
 		tb.Fatalf("cannot build the otelcol-duo distribution: %v", buildErr)
 	}
 	return buildBin
+}
+
+// binFromEnv resolves OTELCOL_DUO_BIN. The commands that set it are typed at the
+// repository root while go test runs in the package's directory, so a relative path is
+// taken from the root.
+func binFromEnv(bin string) (string, error) {
+	if filepath.IsAbs(bin) {
+		return bin, nil
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, bin), nil
 }
 
 // EnsureCollector builds root/build/otelcol-duo with root/bin/builder (ocb), unless the

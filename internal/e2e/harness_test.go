@@ -4,6 +4,7 @@
 package e2e
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,23 @@ func TestRenderConfig(t *testing.T) {
 				assert.False(t, strings.Contains(s, c), "should not contain %q", c)
 			}
 		})
+	}
+}
+
+// TestBinFromEnv: OTELCOL_DUO_BIN is typed at the repository root, as the README's
+// commands are, while go test runs in this package's directory: a relative path is
+// read from the root.
+func TestBinFromEnv(t *testing.T) {
+	root, err := RepoRoot()
+	require.NoError(t, err)
+	abs := filepath.Join(t.TempDir(), "otelcol-duo")
+	for _, tt := range []struct{ in, want string }{
+		{abs, abs},
+		{"build/otelcol-duo", filepath.Join(root, "build", "otelcol-duo")},
+		{"./build/otelcol-duo", filepath.Join(root, "build", "otelcol-duo")},
+	} {
+		got, err := binFromEnv(tt.in)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got, tt.in)
 	}
 }
