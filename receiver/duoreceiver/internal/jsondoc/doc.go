@@ -191,17 +191,22 @@ func (d *Doc) start(dec *jsontext.Decoder, k Kind, nd *node) error {
 // them at every garbage collection, which comes every few pages.
 var nodeLists = make(chan []node, 4)
 
-// maxPooled bounds each node list kept (4 MiB; a full authentication page needs about
-// 2), so that the lists kept stay small beside the pages in flight.
-const maxPooled = 1 << 17
+// Only node lists of page size are kept (from 4,096 values, 128 KiB, to 4 MiB; a full
+// authentication page needs about 2), so that the lists kept stay small beside the pages
+// in flight, and the small texts held in Duo's string fields neither take nor leave one.
+const minPooled, maxPooled = 1 << 12, 1 << 17
 
 func getNodes(guess int) []node {
-	select {
-	case nodes := <-nodeLists:
-		return nodes[:0]
-	default:
-		return make([]node, 0, guess)
+	if guess >= minPooled {
+		select {
+		case nodes := <-nodeLists:
+			if cap(nodes) >= guess {
+				return nodes[:0]
+			}
+		default:
+		}
 	}
+	return make([]node, 0, guess)
 }
 
 // Release hands d's values back for another document to reuse. d and every Value of it
@@ -213,7 +218,7 @@ func (d *Doc) Release() {
 	}
 	nodes := d.nodes
 	d.nodes = nil
-	if cap(nodes) <= maxPooled {
+	if cap(nodes) >= minPooled && cap(nodes) <= maxPooled {
 		select {
 		case nodeLists <- nodes:
 		default:

@@ -115,7 +115,11 @@ func putValue(dst pcommon.Value, v jsondoc.Value, depth int) error {
 // details): it reports false if s is not a well-formed JSON object.
 func lookupStrings(s string, fn func(key, val string)) bool {
 	doc, err := jsondoc.ParseString(s)
-	if err != nil || doc.Root().Kind() != '{' {
+	if err != nil {
+		return false
+	}
+	defer doc.Release() // the strings handed to fn stay valid
+	if doc.Root().Kind() != '{' {
 		return false
 	}
 	for key, v := range doc.Root().All() {
