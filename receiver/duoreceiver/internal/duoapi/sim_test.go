@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-duo/otelcol-duo/internal/duosim"
+	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/jsondoc"
 )
 
 // Acceptance tests of issue #2 (client half) against the simulator.
@@ -352,4 +353,30 @@ func TestSimRateLimitSettles(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, share, 0.90)
 	assert.Less(t, rate429, 0.05)
+}
+
+// TestFetchReleasesValuesAfterEachPage: a page's values (Record.Value) are handed back
+// for the next page once the callback returns, for every paging style, so a kept Value
+// fails loudly; its Raw, ID and Time stay as they were.
+func TestFetchReleasesValuesAfterEachPage(t *testing.T) {
+	now := time.Now()
+	from, to := now.Add(-3*time.Hour), now.Add(-time.Hour)
+	for _, lt := range LogTypes {
+		t.Run(string(lt), func(t *testing.T) {
+			h := newSimHarness(t, duosim.Config{}, nil)
+			h.sim.Backfill(string(lt), 2500, from, to)
+			var kept []Record
+			err := h.c.Fetch(t.Context(), lt, Window{Start: from.Truncate(time.Second), End: to}, func(p Page) error {
+				for _, r := range p.Records {
+					require.Equal(t, jsondoc.Kind('{'), r.Value.Kind(), "the callback reads the values")
+				}
+				kept = append(kept, p.Records...)
+				return nil
+			})
+			require.NoError(t, err)
+			require.NotEmpty(t, kept)
+			assert.Panics(t, func() { kept[0].Value.Kind() }, "released once the callback returned")
+			checkExactlyOnce(t, lt, h.sim.Events(string(lt)), kept)
+		})
+	}
 }
