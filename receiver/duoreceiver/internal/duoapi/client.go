@@ -374,8 +374,17 @@ func (c *Client) scrubAPI(e *APIError, auth, method string) *APIError {
 	return e
 }
 
-// scrub makes sure a transport error cannot carry the secret key.
+// scrub makes sure a transport error carries neither the secret key nor the request's
+// query (the window, filter values, account_id), since it reaches the logs and the
+// health status; the error keeps its type, so it is retried as before.
 func (c *Client) scrub(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil && (u.RawQuery != "" || u.User != nil) {
+			u.RawQuery, u.User = "", nil
+			ue.URL = u.String()
+		}
+	}
 	if err == nil || !strings.Contains(err.Error(), c.skey) {
 		return err
 	}

@@ -469,3 +469,23 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportErrorKeepsTheQueryOut: a transport error names the endpoint but not the
+// request's query (the window, filter values, account_id), which would otherwise reach
+// the logs and the health status with every failed request.
+func TestTransportErrorKeepsTheQueryOut(t *testing.T) {
+	srv := &scripted{t: t, steps: []func(http.ResponseWriter, *http.Request){hangUp}}
+	c := newTestClient(t, srv, func(c *Config) {
+		c.Now = fixedNow
+		c.Retry.Enabled = false
+		c.Params = map[LogType]map[string][]string{Authentication: {"users": {"DUSECRETUSERID"}}}
+	})
+	err := c.Fetch(t.Context(), Authentication, window(), func(Page) error { return nil })
+	require.Error(t, err)
+	var ue *url.Error
+	require.ErrorAs(t, err, &ue, "still a transport error, retried as one")
+	assert.Contains(t, err.Error(), "/admin/v2/logs/authentication")
+	for _, q := range []string{"DUSECRETUSERID", "mintime=", "maxtime=", "?"} {
+		assert.NotContains(t, err.Error(), q)
+	}
+}
