@@ -6,9 +6,12 @@ package mapping
 import (
 	"fmt"
 	"hash/maphash"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
@@ -76,24 +79,82 @@ func NewPosture(now time.Time, inactiveAfter time.Duration) *Posture {
 // held no object (zero is then a true count, not a missing one).
 func (p *Posture) Read(r duoapi.Resource) { p.read[r] = true }
 
-// Add counts one object of resource r, read from its values in the page's tokenizer pass
-// (a record that did not come from the client is read here). An object a member of the
-// wrong type makes unreadable is an error, and is not counted.
-func (p *Posture) Add(r duoapi.Resource, rec duoapi.Record) error {
-	obj, err := recordValue(rec)
-	if err != nil {
-		return err
+// The members of each object the gauges need; everything else is skipped by the decoder.
+type (
+	userObject struct {
+		Status     string  `json:"status"`
+		IsEnrolled bool    `json:"is_enrolled"`
+		LastLogin  *number `json:"last_login"`
+		Phones     []struct {
+			PhoneID   string `json:"phone_id"`
+			Platform  string `json:"platform"`
+			Activated bool   `json:"activated"`
+		} `json:"phones"`
+		Tokens []struct {
+			TokenID string `json:"token_id"`
+			Type    string `json:"type"`
+		} `json:"tokens"`
+		WebAuthn []struct{} `json:"webauthncredentials"`
 	}
+	bypassObject struct {
+		Expiration *number `json:"expiration"`
+	}
+	statusObject struct {
+		Status string `json:"status"`
+	}
+	endpointObject struct {
+		OSFamily string `json:"os_family"`
+		Trusted  any    `json:"trusted_endpoint"`
+	}
+	roleObject struct {
+		Role string `json:"role"`
+	}
+	typeObject struct {
+		Type string `json:"type"`
+	}
+	summaryObject struct {
+		Credits *number `json:"telephony_credits_remaining"`
+	}
+)
+
+// number is a JSON number or a numeric string (Duo sends both for times, docs/duo-api.md
+// §1.5); null leaves the pointer nil.
+type number float64
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "" {
+		return nil
+	}
+	// This runs for every user's last_login: strconv first, which halves the cost of
+	// decoding a user; fmt.Sscan only for what strconv refuses, so that the values read
+	// stay those read before (Sscan also takes a number followed by other text).
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if _, err := fmt.Sscan(s, &f); err != nil {
+			return fmt.Errorf("not a number: %s", b)
+		}
+	}
+	*n = number(f)
+	return nil
+}
+
+// unmarshalOptions accept what Duo may send: repeated names (the last wins) and invalid
+// UTF-8, as the body decoder does.
+var unmarshalOptions = json.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+// Add counts one object of resource r, its JSON as Duo sent it.
+func (p *Posture) Add(r duoapi.Resource, raw []byte) error {
 	switch r {
 	case duoapi.Users:
 		var u userObject
-		if err := u.read(obj); err != nil {
+		if err := json.Unmarshal(raw, &u, unmarshalOptions); err != nil {
 			return err
 		}
 		p.addUser(&u)
 	case duoapi.BypassCodes:
 		var b bypassObject
-		if err := b.read(obj); err != nil {
+		if err := json.Unmarshal(raw, &b, unmarshalOptions); err != nil {
 			return err
 		}
 		// Active: no expiration, or one after the snapshot (docs/duo-inventory.md §1.3).
@@ -102,13 +163,13 @@ func (p *Posture) Add(r duoapi.Resource, rec duoapi.Record) error {
 		}
 	case duoapi.Groups:
 		var g statusObject
-		if err := g.read(obj); err != nil {
+		if err := json.Unmarshal(raw, &g, unmarshalOptions); err != nil {
 			return err
 		}
 		p.groups[strings.ToLower(g.Status)]++
 	case duoapi.Endpoints:
 		var e endpointObject
-		if err := e.read(obj); err != nil {
+		if err := json.Unmarshal(raw, &e, unmarshalOptions); err != nil {
 			return err
 		}
 		p.endpoints[endpointKey{e.OSFamily, scalarString(e.Trusted)}]++
@@ -116,19 +177,19 @@ func (p *Posture) Add(r duoapi.Resource, rec duoapi.Record) error {
 		p.policies++
 	case duoapi.Admins:
 		var a roleObject
-		if err := a.read(obj); err != nil {
+		if err := json.Unmarshal(raw, &a, unmarshalOptions); err != nil {
 			return err
 		}
 		p.admins[a.Role]++
 	case duoapi.Integrations:
 		var i typeObject
-		if err := i.read(obj); err != nil {
+		if err := json.Unmarshal(raw, &i, unmarshalOptions); err != nil {
 			return err
 		}
 		p.apps[i.Type]++
 	case duoapi.Summary:
 		var s summaryObject
-		if err := s.read(obj); err != nil {
+		if err := json.Unmarshal(raw, &s, unmarshalOptions); err != nil {
 			return err
 		}
 		if s.Credits != nil {
