@@ -171,7 +171,7 @@ func (s *snapshotter) deliver(ctx context.Context, r duoapi.Resource, recs []duo
 	for _, rec := range recs {
 		err := mapping.ErrNoID
 		if rec.ID != "" || !r.Paged() {
-			err = posture.Add(r, []byte(rec.Raw))
+			err = posture.Add(r, rec.Raw)
 		}
 		if err == nil && entity {
 			err = mapping.AppendEntity(lrs, r, rec, snap, observed)

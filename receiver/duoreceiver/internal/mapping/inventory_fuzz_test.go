@@ -28,7 +28,7 @@ func FuzzInventoryObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, resource, raw string) {
 		r := duoapi.Resource(resource)
 		p := NewPosture(time.Unix(1_800_000_000, 0), time.Hour)
-		_ = p.Add(r, []byte(raw))
+		_ = p.Add(r, raw)
 		p.Read(r)
 		mb := newMB()
 		p.Record(mb, pcommon.Timestamp(1))

@@ -143,18 +143,23 @@ func (n *number) UnmarshalJSON(b []byte) error {
 // UTF-8, as the body decoder does.
 var unmarshalOptions = json.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 
-// Add counts one object of resource r, its JSON as Duo sent it.
-func (p *Posture) Add(r duoapi.Resource, raw []byte) error {
+func unmarshal(raw string, dst any) error {
+	return json.UnmarshalRead(strings.NewReader(raw), dst, unmarshalOptions)
+}
+
+// Add counts one object of resource r, its JSON as Duo sent it. The object is read from
+// the string itself (UnmarshalRead), not from a copy of it.
+func (p *Posture) Add(r duoapi.Resource, raw string) error {
 	switch r {
 	case duoapi.Users:
 		var u userObject
-		if err := json.Unmarshal(raw, &u, unmarshalOptions); err != nil {
+		if err := unmarshal(raw, &u); err != nil {
 			return err
 		}
 		p.addUser(&u)
 	case duoapi.BypassCodes:
 		var b bypassObject
-		if err := json.Unmarshal(raw, &b, unmarshalOptions); err != nil {
+		if err := unmarshal(raw, &b); err != nil {
 			return err
 		}
 		// Active: no expiration, or one after the snapshot (docs/duo-inventory.md §1.3).
@@ -163,13 +168,13 @@ func (p *Posture) Add(r duoapi.Resource, raw []byte) error {
 		}
 	case duoapi.Groups:
 		var g statusObject
-		if err := json.Unmarshal(raw, &g, unmarshalOptions); err != nil {
+		if err := unmarshal(raw, &g); err != nil {
 			return err
 		}
 		p.groups[strings.ToLower(g.Status)]++
 	case duoapi.Endpoints:
 		var e endpointObject
-		if err := json.Unmarshal(raw, &e, unmarshalOptions); err != nil {
+		if err := unmarshal(raw, &e); err != nil {
 			return err
 		}
 		p.endpoints[endpointKey{e.OSFamily, scalarString(e.Trusted)}]++
@@ -177,19 +182,19 @@ func (p *Posture) Add(r duoapi.Resource, raw []byte) error {
 		p.policies++
 	case duoapi.Admins:
 		var a roleObject
-		if err := json.Unmarshal(raw, &a, unmarshalOptions); err != nil {
+		if err := unmarshal(raw, &a); err != nil {
 			return err
 		}
 		p.admins[a.Role]++
 	case duoapi.Integrations:
 		var i typeObject
-		if err := json.Unmarshal(raw, &i, unmarshalOptions); err != nil {
+		if err := unmarshal(raw, &i); err != nil {
 			return err
 		}
 		p.apps[i.Type]++
 	case duoapi.Summary:
 		var s summaryObject
-		if err := json.Unmarshal(raw, &s, unmarshalOptions); err != nil {
+		if err := unmarshal(raw, &s); err != nil {
 			return err
 		}
 		if s.Credits != nil {

@@ -44,7 +44,7 @@ func TestPostureCounts(t *testing.T) {
 	p := NewPosture(now, 720*time.Hour)
 	add := func(r duoapi.Resource, raw string) {
 		t.Helper()
-		require.NoError(t, p.Add(r, []byte(raw)))
+		require.NoError(t, p.Add(r, raw))
 	}
 	add(duoapi.Users, `{"status":"active","is_enrolled":true,"last_login":`+itoa(recent)+`,
 		"phones":[{"phone_id":"P1","platform":"Apple iOS","activated":true}],"tokens":[{"token_id":"T1","type":"yk"}],"webauthncredentials":[{},{}]}`)
@@ -90,7 +90,7 @@ func TestPostureCounts(t *testing.T) {
 
 func TestPostureSkipsResourcesNotRead(t *testing.T) {
 	p := NewPosture(time.Now(), time.Hour)
-	require.NoError(t, p.Add(duoapi.Users, []byte(`{"status":"active","is_enrolled":true}`)))
+	require.NoError(t, p.Add(duoapi.Users, `{"status":"active","is_enrolled":true}`))
 	p.Read(duoapi.Groups)
 	mb := newMB()
 	p.Record(mb, pcommon.NewTimestampFromTime(time.Now()))
@@ -100,9 +100,9 @@ func TestPostureSkipsResourcesNotRead(t *testing.T) {
 
 func TestPostureRejectsBadObjects(t *testing.T) {
 	p := NewPosture(time.Now(), time.Hour)
-	require.Error(t, p.Add(duoapi.Users, []byte(`{"is_enrolled":"yes"}`)))
-	require.Error(t, p.Add(duoapi.BypassCodes, []byte(`{"expiration":"soon"}`)))
-	require.Error(t, p.Add(duoapi.Groups, []byte(`[`)))
+	require.Error(t, p.Add(duoapi.Users, `{"is_enrolled":"yes"}`))
+	require.Error(t, p.Add(duoapi.BypassCodes, `{"expiration":"soon"}`))
+	require.Error(t, p.Add(duoapi.Groups, `[`))
 }
 
 // TestPostureGolden counts every resource's testdata and compares with
@@ -112,7 +112,7 @@ func TestPostureGolden(t *testing.T) {
 	p := NewPosture(now, 720*time.Hour)
 	for _, r := range duoapi.Resources {
 		for _, o := range inventoryObjects(t, r) {
-			require.NoError(t, p.Add(r, []byte(o.Raw)))
+			require.NoError(t, p.Add(r, o.Raw))
 		}
 		p.Read(r)
 	}
