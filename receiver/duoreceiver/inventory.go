@@ -26,7 +26,7 @@ import (
 // inventoryAPI is the part of the Duo API client the snapshots use; tests inject fakes.
 type inventoryAPI interface {
 	List(ctx context.Context, r duoapi.Resource, fn func(duoapi.Page) error) error
-	Get(ctx context.Context, r duoapi.Resource) ([]byte, error)
+	Get(ctx context.Context, r duoapi.Resource) (string, error)
 }
 
 // Snapshot outcomes, the outcome attribute of duo_receiver_inventory_snapshots.
@@ -144,7 +144,7 @@ func (s *snapshotter) read(ctx context.Context, r duoapi.Resource, snap mapping.
 			checkPolicySummary(raw, logger)
 			return 1, nil
 		}
-		return s.deliver(ctx, r, []duoapi.Record{{Raw: string(raw)}}, snap, posture, logger)
+		return s.deliver(ctx, r, []duoapi.Record{{Raw: raw}}, snap, posture, logger)
 	}
 	total := 0
 	err := s.api.List(ctx, r, func(p duoapi.Page) error {
@@ -227,12 +227,12 @@ func (s *snapshotter) emitMetrics(ctx context.Context, posture *mapping.Posture,
 
 // checkPolicySummary warns when Duo says its policy summary is cut short
 // (docs/duo-inventory.md §1.4): where each policy applies is then partly unknown.
-func checkPolicySummary(raw []byte, logger *zap.Logger) {
+func checkPolicySummary(raw string, logger *zap.Logger) {
 	var sum struct {
 		Truncated   bool `json:"response_is_truncated"`
 		PolicyCount *int `json:"policy_count"`
 	}
-	if json.Unmarshal(raw, &sum) == nil && sum.Truncated {
+	if json.Unmarshal([]byte(raw), &sum) == nil && sum.Truncated {
 		logger.Warn("duo's policy summary is truncated; where each policy applies is only partly known")
 	}
 }

@@ -362,11 +362,11 @@ func (f *fakeInventory) List(_ context.Context, r duoapi.Resource, fn func(duoap
 	return nil
 }
 
-func (f *fakeInventory) Get(_ context.Context, r duoapi.Resource) ([]byte, error) {
+func (f *fakeInventory) Get(_ context.Context, r duoapi.Resource) (string, error) {
 	if err := f.err[r]; err != nil {
-		return nil, err
+		return "", err
 	}
-	return []byte(`{}`), nil
+	return `{}`, nil
 }
 
 func newTestSnapshotter(t *testing.T, api inventoryAPI) (*snapshotter, *consumertest.LogsSink, *consumertest.MetricsSink, *observer.ObservedLogs) {

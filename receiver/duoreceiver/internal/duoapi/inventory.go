@@ -159,29 +159,30 @@ func (c *Client) List(ctx context.Context, r Resource, fn func(Page) error) erro
 }
 
 // Get reads the single object r (summary, settings, policies_summary) and returns the
-// response object's JSON. A 403 gives a *ForbiddenError.
-func (c *Client) Get(ctx context.Context, r Resource) ([]byte, error) {
+// response object's JSON text (a substring of the answer's, as a record's Raw is). A 403
+// gives a *ForbiddenError.
+func (c *Client) Get(ctx context.Context, r Resource) (string, error) {
 	row := rowOf(r)
 	if row == nil || row.Paging == PagingList {
-		return nil, fmt.Errorf("duo api: %q is not an inventory object", string(r))
+		return "", fmt.Errorf("duo api: %q is not an inventory object", string(r))
 	}
-	var out []byte
+	var out string
 	err := c.get(ctx, call{lt: row.key(), path: row.Path, params: map[string][]string{}, decode: func(body []byte) error {
 		var err error
 		out, err = decodeObject(row.Path, body)
 		return err
 	}})
 	if err != nil {
-		return nil, forbidden(row, err)
+		return "", forbidden(row, err)
 	}
 	return out, nil
 }
 
 // decodeObject returns the response member of body, which must be a JSON object.
-func decodeObject(path string, body []byte) ([]byte, error) {
+func decodeObject(path string, body []byte) (string, error) {
 	resp, err := decodeResponse(path, body, '{', false)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return []byte(resp.Text()), nil
+	return resp.Text(), nil
 }

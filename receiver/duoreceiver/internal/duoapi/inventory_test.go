@@ -190,7 +190,7 @@ func TestGetObject(t *testing.T) {
 	tc := newTestClient(t, signed(t, h), nil)
 	raw, err := tc.Get(t.Context(), Summary)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"telephony_credits_remaining":960,"user_count":12}`, string(raw))
+	assert.JSONEq(t, `{"telephony_credits_remaining":960,"user_count":12}`, raw)
 
 	_, err = tc.Get(t.Context(), Users)
 	require.Error(t, err, "a list is not read with Get")
@@ -242,7 +242,7 @@ func TestListAgainstSimulator(t *testing.T) {
 				if !r.Paged() {
 					raw, err := h.c.Get(t.Context(), r)
 					require.NoError(t, err, r)
-					assert.True(t, strings.HasPrefix(string(raw), "{"), r)
+					assert.True(t, strings.HasPrefix(raw, "{"), r)
 					continue
 				}
 				ids := map[string]bool{}
