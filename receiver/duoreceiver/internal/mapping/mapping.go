@@ -10,9 +10,9 @@
 // (built from the page's one tokenizer pass, so nothing Duo sends is lost; or, with
 // AppendJSON, the record's JSON text, the attributes then read from that same pass),
 // attributes the fields worth filtering on (semantic-convention keys where one means
-// exactly the same thing, duo.* otherwise), severity from the record's outcome (Severity). The attribute table is
-// in the receiver's README (Attribute mapping). Field facts cite sections of
-// docs/duo-api.md.
+// exactly the same thing, duo.* otherwise), severity from the record's outcome
+// (Severity). The attribute table is in the receiver's README (Attribute mapping). Field
+// facts cite sections of docs/duo-api.md.
 package mapping // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/mapping"
 
 import (
