@@ -3,13 +3,11 @@
 
 // Package jsondoc reads a JSON text once, with the jsontext tokenizer of
 // github.com/go-json-experiment/json, into a flat list of its values in reading order.
-// The client reads a page's envelope, each record's bounds, id and time from that list, and
-// the mapping builds record bodies and attributes from the same list, so a page is
-// tokenized once whatever is done with it. Every string handed out is a substring of the
-// text (or, when it holds escapes, its unquoted copy), so reading costs no allocation per
-// value. Decoding follows encoding/json wherever JSON leaves a choice: of repeated member
-// names the last one counts, and bytes that are not UTF-8 may appear inside strings
-// (they read as U+FFFD).
+// The client reads a page's envelope and each record's bounds, id and time from that list,
+// and the mapping builds bodies and attributes from the same list, so a page is tokenized
+// once. Strings are substrings of the text unless they hold escapes, so reading a value
+// costs no allocation. Where JSON leaves a choice it follows encoding/json: of repeated
+// member names the last counts, and bytes that are not UTF-8 read as U+FFFD.
 package jsondoc // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/jsondoc"
 
 import (
@@ -32,32 +30,18 @@ type Kind = jsontext.Kind
 type Doc struct {
 	text  string
 	nodes []node
-	// utf8: the text is valid UTF-8, so no string needs a check of its own.
-	utf8 bool
+	utf8  bool // the whole text is valid UTF-8, so no string needs a check of its own
 }
 
-// node is one value. Offsets are into the text; a container's text runs from its opening
-// bracket through its closing one, a scalar's is its token.
+// node is one value. A container's text runs from its opening bracket through its
+// closing one; a scalar's is its token.
 type node struct {
 	keyOff, keyLen int32 // the member name's token, quotes included; keyLen 0 outside objects
-	off, len       int32
+	off, len       int32 // the value's text
 	end            int32 // the index just past this value and everything it holds
 	n              int32 // a container's member or element count
-	// keySum is the fingerprint of a plain name (keySum), 0 when the name token holds an
-	// escape or bytes that are not UTF-8, or there is none. A plain name is the token
-	// without its quotes; checking that once here, and comparing fingerprints first,
-	// keeps the many lookups of the mapping's rules cheap.
-	keySum uint32
-	kind   Kind
-}
-
-// keySum fingerprints a name by its length and three of its bytes; never 0.
-func keySum(name string) uint32 {
-	h := uint32(len(name))<<24 | 1
-	if len(name) > 0 {
-		h |= uint32(name[0])<<16 | uint32(name[len(name)/2])<<8 | uint32(name[len(name)-1])<<1
-	}
-	return h
+	kind           Kind
+	plainKey       bool // the name's token holds no escape and only UTF-8: it is the name, quoted
 }
 
 var (
@@ -68,7 +52,7 @@ var (
 	errTrailing = errors.New("invalid JSON: data after the top-level value")
 )
 
-// Parse reads b, which must hold exactly one JSON value. The Doc keeps its own copy of
+// Parse reads b, which must hold exactly one JSON value, into a Doc with its own copy of
 // the text.
 func Parse(b []byte) (*Doc, error) { return parse(b, string(b)) }
 
@@ -79,80 +63,24 @@ func parse(b []byte, s string) (*Doc, error) {
 	if len(b) > math.MaxInt32 {
 		return nil, errTooLarge
 	}
-	d := &Doc{text: s, utf8: true}
-	// Nearly every text is valid UTF-8: read it so first, which spares each string a
-	// check, and again leniently only when that fails.
+	// Duo's records hold about one value per 16 bytes of text.
+	d := &Doc{text: s, utf8: true, nodes: getNodes(len(b)/16 + 1)}
+	// Nearly every text is valid UTF-8: reading it strictly first spares each string a
+	// check of its own, and only a text that fails is read again leniently.
 	err := d.read(b, strict)
 	if serr := (*jsontext.SyntacticError)(nil); errors.As(err, &serr) {
-		d.utf8 = false
+		d.utf8, d.nodes = false, d.nodes[:0]
 		err = d.read(b, lenient)
 	}
 	if err != nil {
+		d.Release()
 		return nil, err
 	}
 	return d, nil
 }
 
-// read fills d.nodes. Duo's records hold about one value per 16 bytes of text; the first
-// guess at the count only saves regrowing.
-func (d *Doc) read(b []byte, opts []jsontext.Options) error {
-	t := tokenizers.Get().(*tokenizer)
-	defer t.release()
-	t.buf = *bytes.NewBuffer(b)
-	t.dec.Reset(&t.buf, opts...)
-	dec, stack := &t.dec, t.stack[:0] // stack: the open containers
-	defer func() { t.stack = stack }()
-	d.nodes = getNodes(len(b)/16 + 1)
-	var keyOff, keyLen int32
-	var sum uint32
-	for {
-		if k := dec.PeekKind(); k == '}' || k == ']' {
-			if _, err := dec.ReadToken(); err != nil {
-				return err
-			}
-			top := &d.nodes[stack[len(stack)-1]]
-			stack = stack[:len(stack)-1]
-			top.len = int32(dec.InputOffset()) - top.off
-			top.end = int32(len(d.nodes))
-		} else {
-			if len(stack) > 0 {
-				d.nodes[stack[len(stack)-1]].n++
-			}
-			d.nodes = append(d.nodes, node{keyOff: keyOff, keyLen: keyLen, keySum: sum})
-			if err := d.start(dec, k, &d.nodes[len(d.nodes)-1]); err != nil {
-				return err
-			}
-			if k == '{' || k == '[' {
-				stack = append(stack, int32(len(d.nodes)-1))
-			}
-		}
-		if len(stack) == 0 {
-			if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
-				if err == nil {
-					err = errTrailing
-				}
-				return err
-			}
-			return nil
-		}
-		// Inside an object, a member name comes next (or its end).
-		keyOff, keyLen, sum = 0, 0, 0
-		if d.nodes[stack[len(stack)-1]].kind == '{' && dec.PeekKind() == '"' {
-			name, err := dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			keyLen = int32(len(name))
-			keyOff = int32(dec.InputOffset()) - keyLen
-			if bytes.IndexByte(name, '\\') < 0 && (d.utf8 || utf8.Valid(name)) {
-				sum = keySum(d.text[keyOff+1 : keyOff+keyLen-1])
-			}
-		}
-	}
-}
-
-// tokenizer is a decoder that reads a text in place, kept for the next text: the small
-// JSON texts held in Duo's string fields are read once per record.
+// tokenizer is a decoder kept for the next text, with its stack of open containers (their
+// node indexes): the small JSON texts inside Duo's string fields are read once per record.
 type tokenizer struct {
 	dec   jsontext.Decoder
 	buf   bytes.Buffer
@@ -161,43 +89,91 @@ type tokenizer struct {
 
 var tokenizers = sync.Pool{New: func() any { return new(tokenizer) }}
 
-func (t *tokenizer) release() {
-	t.buf = bytes.Buffer{} // drop the text: the decoder reads it in place
-	t.dec.Reset(&t.buf)
-	if cap(t.stack) <= 1024 {
+func (d *Doc) read(b []byte, opts []jsontext.Options) error {
+	t := tokenizers.Get().(*tokenizer)
+	defer func() {
+		t.buf = bytes.Buffer{} // the decoder reads the text in place: let it go
+		t.dec.Reset(&t.buf)
+		t.stack = t.stack[:0]
 		tokenizers.Put(t)
+	}()
+	t.buf = *bytes.NewBuffer(b)
+	t.dec.Reset(&t.buf, opts...)
+	dec, keyOff, keyLen, plain := &t.dec, int32(0), int32(0), false
+	for {
+		switch k := dec.PeekKind(); k {
+		case '}', ']':
+			if _, err := dec.ReadToken(); err != nil {
+				return err
+			}
+			top := &d.nodes[t.stack[len(t.stack)-1]]
+			t.stack = t.stack[:len(t.stack)-1]
+			top.len, top.end = int32(dec.InputOffset())-top.off, int32(len(d.nodes))
+		default:
+			if len(t.stack) > 0 {
+				d.nodes[t.stack[len(t.stack)-1]].n++
+			}
+			nd := node{keyOff: keyOff, keyLen: keyLen, plainKey: plain, kind: k, end: int32(len(d.nodes)) + 1}
+			if k == '{' || k == '[' {
+				if _, err := dec.ReadToken(); err != nil {
+					return err
+				}
+				nd.off = int32(dec.InputOffset()) - 1
+				t.stack = append(t.stack, int32(len(d.nodes)))
+			} else {
+				tok, err := dec.ReadValue() // an error when k is 0, which is no value
+				if err != nil {
+					return err
+				}
+				nd.len = int32(len(tok))
+				nd.off = int32(dec.InputOffset()) - nd.len
+			}
+			d.nodes = append(d.nodes, nd)
+		}
+		if len(t.stack) == 0 {
+			_, err := dec.ReadToken()
+			if err == nil {
+				return errTrailing
+			}
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+			return nil
+		}
+		// Inside an object a member name comes next, unless the object ends.
+		keyOff, keyLen, plain = 0, 0, false
+		if d.nodes[t.stack[len(t.stack)-1]].kind == '{' && dec.PeekKind() == '"' {
+			name, err := dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			keyLen = int32(len(name))
+			keyOff = int32(dec.InputOffset()) - keyLen
+			plain = bytes.IndexByte(name, '\\') < 0 && (d.utf8 || utf8.Valid(name))
+		}
 	}
 }
 
-// start reads the value of kind k that comes next into nd, the last node: a whole
-// scalar, or a container's opening bracket (its length and end are set when it closes).
-func (d *Doc) start(dec *jsontext.Decoder, k Kind, nd *node) error {
-	if k == '{' || k == '[' {
-		_, err := dec.ReadToken()
-		nd.off, nd.kind = int32(dec.InputOffset())-1, k
-		return err
+// unquote returns the value of a string token: a substring of the text when it holds no
+// escape and only valid UTF-8, else its unquoted copy, with invalid UTF-8 as U+FFFD.
+func (d *Doc) unquote(tok string) string {
+	if strings.IndexByte(tok, '\\') < 0 && (d.utf8 || utf8.ValidString(tok)) {
+		return tok[1 : len(tok)-1]
 	}
-	tok, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	nd.len = int32(len(tok))
-	nd.off, nd.end, nd.kind = int32(dec.InputOffset())-nd.len, int32(len(d.nodes)), tok.Kind()
-	return nil
+	b, _ := jsontext.AppendUnquote(nil, tok) // the tokenizer has checked the escapes
+	return string(b)
 }
 
-// nodeLists keeps the node lists of released documents for the next ones: a page's list
-// is about twice its text, and the next page needs one as large. A sync.Pool would drop
-// them at every garbage collection, which comes every few pages.
+// nodeLists keeps the node lists of released documents for the next page, which needs one
+// as large; a sync.Pool would drop them at every garbage collection, every few pages.
+// Only page-sized lists are kept (4,096 to 131,072 values), so the small texts inside
+// Duo's string fields neither take nor leave one.
 var nodeLists = make(chan []node, 4)
 
-// Only node lists of page size are kept (from 4,096 values, 128 KiB, to 4 MiB; a full
-// authentication page needs about 2), so that the lists kept stay small beside the pages
-// in flight, and the small texts held in Duo's string fields neither take nor leave one.
-const minPooled, maxPooled = 1 << 12, 1 << 17
+const minKept, maxKept = 1 << 12, 1 << 17
 
 func getNodes(guess int) []node {
-	if guess >= minPooled {
+	if guess >= minKept {
 		select {
 		case nodes := <-nodeLists:
 			if cap(nodes) >= guess {
@@ -209,21 +185,20 @@ func getNodes(guess int) []node {
 	return make([]node, 0, guess)
 }
 
-// Release hands d's values back for another document to reuse. d and every Value of it
-// must not be used afterwards (they then panic); strings read from d stay valid.
-// Releasing is optional: an unreleased document is garbage collected.
+// Release hands d's values back for another document. d and its Values must not be used
+// afterwards (they panic); strings read from d stay valid. An unreleased document is
+// simply garbage collected.
 func (d *Doc) Release() {
 	if d == nil || d.nodes == nil {
 		return
 	}
-	nodes := d.nodes
-	d.nodes = nil
-	if cap(nodes) >= minPooled && cap(nodes) <= maxPooled {
+	if c := cap(d.nodes); c >= minKept && c <= maxKept {
 		select {
-		case nodeLists <- nodes:
+		case nodeLists <- d.nodes:
 		default:
 		}
 	}
+	d.nodes = nil
 }
 
 // UTF8 reports whether the whole text is valid UTF-8.
@@ -231,17 +206,6 @@ func (d *Doc) UTF8() bool { return d.utf8 }
 
 // Root is the top-level value.
 func (d *Doc) Root() Value { return Value{d: d} }
-
-// unquote returns the value of a string token: a substring of the text when it holds no
-// escape and only valid UTF-8, else its unquoted copy, with invalid UTF-8 as U+FFFD.
-func (d *Doc) unquote(tok string) string {
-	if strings.IndexByte(tok, '\\') < 0 && (d.utf8 || utf8.ValidString(tok)) {
-		return tok[1 : len(tok)-1]
-	}
-	// The tokenizer has checked the escapes: the only error left is invalid UTF-8.
-	b, _ := jsontext.AppendUnquote(nil, tok)
-	return string(b)
-}
 
 // Value is one value of a Doc. The zero Value is no value: its Kind is 0.
 type Value struct {
@@ -269,18 +233,24 @@ func (v Value) Text() string {
 }
 
 // Len is the number of members of an object or elements of an array (0 otherwise).
-func (v Value) Len() int { return int(v.node().n) }
+func (v Value) Len() int {
+	if v.d == nil {
+		return 0
+	}
+	return int(v.node().n)
+}
 
 // Key is the name of the member v is the value of ("" outside an object).
-func (v Value) Key() string {
-	n := v.node()
+func (v Value) Key() string { return v.d.key(v.node()) }
+
+func (d *Doc) key(n *node) string {
+	if n.plainKey {
+		return d.text[n.keyOff+1 : n.keyOff+n.keyLen-1]
+	}
 	if n.keyLen == 0 {
 		return ""
 	}
-	if n.keySum != 0 {
-		return v.d.text[n.keyOff+1 : n.keyOff+n.keyLen-1]
-	}
-	return v.d.unquote(v.d.text[n.keyOff : n.keyOff+n.keyLen])
+	return d.unquote(d.text[n.keyOff : n.keyOff+n.keyLen])
 }
 
 // Str is the value of a string ("" for any other kind).
@@ -298,10 +268,8 @@ func (v Value) All() iter.Seq2[string, Value] {
 		if k := v.Kind(); k != '{' && k != '[' {
 			return
 		}
-		nodes := v.d.nodes
-		for j := v.i + 1; j < nodes[v.i].end; j = nodes[j].end {
-			e := Value{d: v.d, i: j}
-			if !yield(e.Key(), e) {
+		for j := v.i + 1; j < v.d.nodes[v.i].end; j = v.d.nodes[j].end {
+			if !yield(v.d.key(&v.d.nodes[j]), Value{d: v.d, i: j}) {
 				return
 			}
 		}
@@ -310,49 +278,37 @@ func (v Value) All() iter.Seq2[string, Value] {
 
 // Get returns the member of an object called name, the last one when the name repeats.
 func (v Value) Get(name string) (Value, bool) {
-	if v.Kind() != '{' {
-		return Value{}, false
-	}
-	nodes, text, sum := v.d.nodes, v.d.text, keySum(name)
-	found := int32(-1)
-	for j, end := v.i+1, nodes[v.i].end; j < end; {
-		n := &nodes[j]
-		switch n.keySum {
-		case sum:
-			if text[n.keyOff+1:n.keyOff+n.keyLen-1] == name {
-				found = j
-			}
-		case 0:
-			if v.d.unquote(text[n.keyOff:n.keyOff+n.keyLen]) == name {
-				found = j
+	found := Value{}
+	if v.Kind() == '{' {
+		nodes, text := v.d.nodes, v.d.text
+		for j := v.i + 1; j < nodes[v.i].end; j = nodes[j].end {
+			n := &nodes[j]
+			// Most names differ from name in length; a plain one is compared in place.
+			if n.plainKey && int(n.keyLen)-2 == len(name) && text[n.keyOff+1:n.keyOff+n.keyLen-1] == name ||
+				!n.plainKey && v.d.key(n) == name {
+				found = Value{d: v.d, i: j}
 			}
 		}
-		j = n.end
 	}
-	if found < 0 {
-		return Value{}, false
-	}
-	return Value{d: v.d, i: found}, true
+	return found, found.d != nil
 }
 
 // AppendCompact appends v's text without the whitespace between tokens, each token as it
-// appears (what encoding/json's Compact gives).
+// appears: what encoding/json's Compact gives, without reading the text again.
 func AppendCompact(dst []byte, v Value) []byte {
 	n := v.node()
 	if n.kind != '{' && n.kind != '[' {
 		return append(dst, v.Text()...)
 	}
 	dst = append(dst, byte(n.kind))
-	sep := false
-	for _, e := range v.All() {
-		if sep {
-			dst = append(dst, ',')
+	for j := v.i + 1; j < n.end; j = v.d.nodes[j].end {
+		if e := &v.d.nodes[j]; e.keyLen > 0 {
+			dst = append(append(dst, v.d.text[e.keyOff:e.keyOff+e.keyLen]...), ':')
 		}
-		sep = true
-		if en := e.node(); en.keyLen > 0 {
-			dst = append(append(dst, v.d.text[en.keyOff:en.keyOff+en.keyLen]...), ':')
-		}
-		dst = AppendCompact(dst, e)
+		dst = append(AppendCompact(dst, Value{d: v.d, i: j}), ',')
+	}
+	if n.n > 0 {
+		dst = dst[:len(dst)-1] // the last element's comma
 	}
 	return append(dst, byte(n.kind)+2) // '{'+2 is '}', '['+2 is ']'
 }
