@@ -14,21 +14,15 @@ var (
 	errNotObject = errors.New("body is not a JSON object")
 )
 
-// envelope is the top level of every answer (docs/duo-api.md §1.3, §1.4).
+// envelope is the top level of every answer (docs/duo-api.md §1.3, §1.4). Of repeated
+// members the last counts.
 type envelope struct {
-	stat    string
-	code    int
-	message string
-	detail  string
-	// response is the response member's value; its Kind is 0 when there is none.
-	response jsondoc.Value
-	// next is metadata.next_offset (nextOffset), which object lists carry beside
-	// response (docs/duo-api.md §1.3).
-	next string
+	stat, message, detail string
+	code                  int
+	response              jsondoc.Value // Kind 0 when there is none
+	metadata              jsondoc.Value // beside response in object lists (docs/duo-api.md §1.3)
 }
 
-// decodeEnvelope reads body, which must be a JSON object, in one tokenizer pass; the
-// response's values are read from the same pass. Of repeated members the last counts.
 func decodeEnvelope(body []byte) (envelope, error) {
 	var env envelope
 	doc, err := jsondoc.Parse(body)
@@ -39,75 +33,62 @@ func decodeEnvelope(body []byte) (envelope, error) {
 	if root.Kind() != '{' {
 		return env, errNotObject
 	}
-	for name, v := range root.All() {
-		switch name {
-		case "stat":
-			env.stat = v.Str()
-		case "message":
-			env.message = v.Str()
-		case "message_detail":
-			env.detail = v.Str()
-		case "code":
-			env.code = intValue(v)
-		case "response":
-			env.response = v
-		case "metadata":
-			env.next = nextOffset(v)
-		}
+	stat, _ := root.Get("stat")
+	msg, _ := root.Get("message")
+	detail, _ := root.Get("message_detail")
+	code, _ := root.Get("code")
+	env.stat, env.message, env.detail = stat.Str(), msg.Str(), detail.Str()
+	if n, ok := parseInt(scalarText(code)); ok && n == int64(int32(n)) {
+		env.code = int(n)
 	}
+	env.response, _ = root.Get("response")
+	env.metadata, _ = root.Get("metadata")
 	return env, nil
 }
 
-// checkStat turns a stat other than OK into an error. An answer without stat but with a
-// response is accepted.
-func checkStat(env envelope, path string) error {
-	switch env.stat {
-	case "OK":
-		return nil
-	case "":
-		if env.response.Kind() != 0 {
-			return nil
-		}
-		return &decodeError{path: path, msg: "no stat and no response"}
+// openEnvelope decodes a 200 answer's envelope and turns a stat other than OK into an
+// *APIError. An answer with a response but no stat is accepted.
+func openEnvelope(path string, body []byte) (envelope, error) {
+	env, err := decodeEnvelope(body)
+	switch {
+	case err != nil:
+		return env, &decodeError{path: path, msg: err.Error()}
+	case env.stat == "OK", env.stat == "" && env.response.Kind() != 0:
+		return env, nil
+	case env.stat == "":
+		return env, &decodeError{path: path, msg: "no stat and no response"}
 	}
 	msg := env.message
 	if msg == "" {
 		msg = "stat " + env.stat
 	}
-	return &APIError{Status: 200, Code: env.code, Message: msg, Detail: env.detail, Path: path}
+	return env, &APIError{Status: 200, Code: env.code, Message: msg, Detail: env.detail, Path: path}
 }
 
-// decodeResponse decodes body's envelope, checks its stat and that its response is of
-// kind want (or null, when nullOK).
+// decodeResponse opens body's envelope and checks that its response is of kind want (or
+// null, when nullOK).
 func decodeResponse(path string, body []byte, want jsondoc.Kind, nullOK bool) (jsondoc.Value, error) {
-	env, err := decodeEnvelope(body)
+	env, err := openEnvelope(path, body)
 	if err != nil {
-		return jsondoc.Value{}, &decodeError{path: path, msg: err.Error()}
-	}
-	if err := checkStat(env, path); err != nil {
 		return jsondoc.Value{}, err
 	}
 	if k := env.response.Kind(); k != want && (!nullOK || k != 'n') {
-		return jsondoc.Value{}, &decodeError{path: path, msg: "response is not " + kindName[want]}
+		return jsondoc.Value{}, &decodeError{path: path, msg: "response is not " + map[jsondoc.Kind]string{'{': "an object", '[': "a list"}[want]}
 	}
 	return env.response, nil
 }
 
-var kindName = map[jsondoc.Kind]string{'{': "an object", '[': "a list"}
-
 // decodeSummary decodes /admin/v1/info/summary (docs/duo-api.md §3.7): every numeric member
-// of response. Non-numeric members are left out.
+// of response.
 func decodeSummary(path string, body []byte) (map[string]int64, error) {
 	resp, err := decodeResponse(path, body, '{', true)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]int64)
-	if resp.Kind() == '{' {
-		for name, v := range resp.All() {
-			if n, ok := numberValue(v); ok {
-				out[name] = n
-			}
+	for name, v := range resp.All() {
+		if n, ok := parseInt(scalarText(v)); ok {
+			out[name] = n
 		}
 	}
 	return out, nil

@@ -4,12 +4,8 @@
 package duoapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/otelcol-duo/otelcol-duo/receiver/duoreceiver/internal/jsondoc"
 )
@@ -54,44 +50,26 @@ func DecodePage(lt LogType, body []byte) (Page, error) {
 
 // decodePage decodes one 200 answer of endpoint ep. A stat of FAIL gives an *APIError, a
 // body that is not valid JSON or not the expected envelope a *decodeError, both before
-// any record is handed out. Of repeated members the last one counts.
+// any record is handed out.
 func decodePage(ep *Endpoint, body []byte) (pageData, error) {
-	env, err := decodeEnvelope(body)
+	env, err := openEnvelope(ep.Path, body)
 	if err != nil {
-		return pageData{}, &decodeError{path: ep.Path, msg: err.Error()}
-	}
-	if err := checkStat(env, ep.Path); err != nil {
 		return pageData{}, err
 	}
-	var list jsondoc.Value
-	pd := pageData{next: env.next, doc: env.response.Doc()}
-	switch resp := env.response; resp.Kind() {
-	case '[': // v1 and object lists: a bare array (docs/duo-api.md §1.3)
-		list = resp
-	case '{': // v2 and Trust Monitor: {<list>: [...], metadata: {...}}
-		if l, ok := resp.Get(ep.ListKey); ok && ep.ListKey != "" {
-			switch l.Kind() {
-			case '[':
-				list = l
-			case 'n':
-			default:
-				return pageData{}, &decodeError{path: ep.Path, msg: "record list is not an array"}
-			}
+	pd := pageData{next: nextOffset(env.metadata), doc: env.response.Doc()}
+	list := env.response
+	switch list.Kind() {
+	case '[', 'n', 0: // v1 and object lists: a bare array; null or none: an empty window
+	case '{': // v2 and Trust Monitor: {<list>: [...], metadata: {...}} (docs/duo-api.md §1.3)
+		if m, ok := list.Get("metadata"); ok && nextOffset(m) != "" {
+			pd.next = nextOffset(m)
 		}
-		if m, ok := resp.Get("metadata"); ok {
-			if next := nextOffset(m); next != "" {
-				pd.next = next
-			}
+		if list, _ = list.Get(ep.ListKey); list.Kind() != '[' && list.Kind() != 'n' && list.Kind() != 0 {
+			return pageData{}, &decodeError{path: ep.Path, msg: "record list is not an array"}
 		}
-	case 'n', 0: // null or absent: nothing in the window
 	default:
 		return pageData{}, &decodeError{path: ep.Path, msg: "response is neither an object nor an array"}
 	}
-	if list.Kind() == 0 {
-		return pd, nil
-	}
-	// Sized from the list (Duo's records run from about 250 bytes to a few kilobytes),
-	// so that a full page does not regrow the slice.
 	pd.records = make([]Record, 0, list.Len())
 	var ids *v1IDs
 	if ep.IDKey == "" {
@@ -112,22 +90,21 @@ func decodePage(ep *Endpoint, body []byte) (pageData, error) {
 // its content hash and occurrence number.
 func readRecord(ep *Endpoint, obj jsondoc.Value, ids *v1IDs) Record {
 	r := Record{Raw: obj.Text(), Value: obj}
-	if ep.IDKey != "" {
-		id, _ := obj.Get(ep.IDKey)
-		// A copy: the receiver keeps ids to drop repeats, and a substring would keep
-		// the whole page alive.
-		r.ID = strings.Clone(scalarText(id))
-	}
 	for _, tf := range ep.Times { // by precedence
 		v, _ := obj.Get(tf.Key)
-		if t, ok := timeValue(v, tf.Unit); ok {
+		if t, ok := parseTime(scalarText(v), tf.Unit); ok {
 			r.Time = t
 			break
 		}
 	}
 	if ids != nil {
-		ids.buf = jsondoc.AppendCompact(ids.buf[:0], obj)
-		r.ID = ids.id(sha256.Sum256(ids.buf), r.Time)
+		ids.buf = jsondoc.AppendCompact(ids.buf[:0], obj) // whitespace does not change the id
+		r.ID = ids.id(ids.buf, r.Time)
+	} else {
+		// A copy: the receiver keeps ids to drop repeats, and a substring would keep the
+		// whole page alive.
+		id, _ := obj.Get(ep.IDKey)
+		r.ID = strings.Clone(scalarText(id))
 	}
 	return r
 }
@@ -150,33 +127,14 @@ func nextOffset(metadata jsondoc.Value) string {
 	return strings.Join(parts, ",")
 }
 
-// v1IDs numbers identical records of the same second within one page: a v1 record's id is
-// the hash of its compacted content plus its occurrence number, so true twins stay separate
-// events (docs/duo-api.md §3.2, §4.2). A re-query from the boundary second returns that
-// second's records again from the first, so the numbering is stable across pages.
-type v1IDs struct {
-	seen map[v1Key]int
-	buf  []byte // the record compacted, which is hashed
-}
-
-// v1Key is a record's second and content hash: the group its occurrence number counts in.
-type v1Key struct {
-	sec int64
-	sum [16]byte
-}
-
-// id returns the id of the record of content hash full and time t.
-func (v *v1IDs) id(full [sha256.Size]byte, t time.Time) string {
-	k := v1Key{sec: t.Unix(), sum: [16]byte(full[:16])}
-	if v.seen == nil {
-		v.seen = make(map[v1Key]int)
+// scalarText is a string's value or a number's literal text; "" for anything else: Duo
+// sends numbers and times as either (docs/duo-api.md §6 items 12, 13).
+func scalarText(v jsondoc.Value) string {
+	switch v.Kind() {
+	case '"':
+		return v.Str()
+	case '0':
+		return v.Text()
 	}
-	n := v.seen[k]
-	v.seen[k] = n + 1
-	// One allocation: the hex of the hash, '#', the occurrence number.
-	var b [32 + 1 + 20]byte
-	id := hex.AppendEncode(b[:0], k.sum[:])
-	id = append(id, '#')
-	id = strconv.AppendInt(id, int64(n), 10)
-	return string(id)
+	return ""
 }
