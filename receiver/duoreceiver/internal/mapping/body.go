@@ -42,21 +42,6 @@ func recordValue(rec duoapi.Record) (jsondoc.Value, error) {
 	return doc.Root(), nil
 }
 
-// DecodeMap parses raw, which must hold exactly one JSON object, into dst (whose previous
-// content is replaced). It follows encoding/json wherever JSON leaves a choice: numbers
-// without a fraction or exponent that fit an int64 become Int, all other numbers Double
-// (a number out of float64 range is an error); null becomes an empty Value; invalid
-// UTF-8 and lone \u surrogates become U+FFFD; of repeated keys the last wins. On error
-// dst holds whatever was decoded so far.
-func DecodeMap(raw []byte, dst pcommon.Map) error {
-	obj, err := recordValue(duoapi.Record{Raw: string(raw)})
-	if err != nil {
-		return err
-	}
-	dst.Clear()
-	return putMap(dst, obj, 1)
-}
-
 // putMap puts the members of obj, at nesting level depth, into the empty m. Strings are
 // substrings of the document's text: a page's values cost no copy each.
 func putMap(m pcommon.Map, obj jsondoc.Value, depth int) error {

@@ -26,7 +26,7 @@ type fields[M any] interface {
 	// boolean returns the member key when it is true or false.
 	boolean(key string) (v, ok bool)
 	// integer returns the member key when it is a number that fits an int64 without a
-	// fraction or exponent (what DecodeMap makes an Int).
+	// fraction or exponent (what putMap makes an Int).
 	integer(key string) (int64, bool)
 	// strs yields the string elements of the array key; objs its object elements.
 	strs(key string) iter.Seq[string]
@@ -100,7 +100,7 @@ func (p pmap) objs(key string) iter.Seq[pmap] {
 }
 
 // jobj reads an object of a record's tokenized text, with the same answers as pmap gives
-// for the map DecodeMap builds from it.
+// for the map putMap builds from it.
 type jobj struct{ v jsondoc.Value }
 
 var _ fields[jobj] = jobj{}

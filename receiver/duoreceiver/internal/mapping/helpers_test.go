@@ -58,7 +58,7 @@ func appendRaw(lrs plog.LogRecordSlice, lt duoapi.LogType, raw string, eventTime
 
 // naiveBody is the obvious decoder: encoding/json into map[string]any (numbers kept as
 // json.Number so integers stay integers), then pcommon.Map.FromRaw. It defines what
-// DecodeMap must produce.
+// putMap must produce.
 func naiveBody(raw []byte, dst pcommon.Map) error {
 	if !json.Valid(raw) {
 		return errors.New("invalid JSON")
@@ -123,7 +123,7 @@ func numberValue(n json.Number) (any, error) {
 	return f, nil
 }
 
-// naiveAppend is Append with naiveBody in place of DecodeMap: same attributes, same
+// naiveAppend is Append with naiveBody in place of putMap: same attributes, same
 // severity, read from the body it built.
 func naiveAppend(lrs plog.LogRecordSlice, lt duoapi.LogType, raw string, eventTime, observed time.Time) error {
 	tm, ok := types[lt]

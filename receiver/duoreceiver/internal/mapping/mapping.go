@@ -148,7 +148,7 @@ func AppendJSON(lrs plog.LogRecordSlice, lt duoapi.LogType, rec duoapi.Record, o
 }
 
 // replaceInvalidUTF8 replaces each byte of s that is not part of valid UTF-8 with U+FFFD,
-// as encoding/json and DecodeMap do inside strings.
+// as encoding/json and putMap do inside strings.
 func replaceInvalidUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s

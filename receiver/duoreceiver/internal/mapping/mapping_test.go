@@ -442,7 +442,7 @@ func TestSeverity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.logType)+" "+tt.raw, func(t *testing.T) {
 			body := pcommon.NewMap()
-			require.NoError(t, DecodeMap([]byte(tt.raw), body))
+			require.NoError(t, decodeMap([]byte(tt.raw), body))
 			sev, text := Severity(tt.logType, body)
 			assert.Equal(t, tt.sev, sev)
 			assert.Equal(t, tt.text, text)
