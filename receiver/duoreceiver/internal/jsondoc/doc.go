@@ -40,8 +40,20 @@ type node struct {
 	off, len       int32 // the value's text
 	end            int32 // the index just past this value and everything it holds
 	n              int32 // a container's member or element count
-	kind           Kind
-	plainKey       bool // the name's token holds no escape and only UTF-8: it is the name, quoted
+	// keySum fingerprints a plain name (no escape, only UTF-8: its token is the name,
+	// quoted); 0 for any other name or none. Comparing fingerprints first keeps the
+	// mapping's many lookups per record off the text.
+	keySum uint32
+	kind   Kind
+}
+
+// keySum fingerprints a name by its length and three of its bytes; never 0.
+func keySum(name string) uint32 {
+	h := uint32(len(name))<<24 | 1
+	if len(name) > 0 {
+		h |= uint32(name[0])<<16 | uint32(name[len(name)/2])<<8 | uint32(name[len(name)-1])<<1
+	}
+	return h
 }
 
 var (
@@ -99,7 +111,7 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 	}()
 	t.buf = *bytes.NewBuffer(b)
 	t.dec.Reset(&t.buf, opts...)
-	dec, keyOff, keyLen, plain := &t.dec, int32(0), int32(0), false
+	dec, keyOff, keyLen, sum := &t.dec, int32(0), int32(0), uint32(0)
 	for {
 		switch k := dec.PeekKind(); k {
 		case '}', ']':
@@ -113,7 +125,7 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 			if len(t.stack) > 0 {
 				d.nodes[t.stack[len(t.stack)-1]].n++
 			}
-			nd := node{keyOff: keyOff, keyLen: keyLen, plainKey: plain, kind: k, end: int32(len(d.nodes)) + 1}
+			nd := node{keyOff: keyOff, keyLen: keyLen, keySum: sum, kind: k, end: int32(len(d.nodes)) + 1}
 			if k == '{' || k == '[' {
 				if _, err := dec.ReadToken(); err != nil {
 					return err
@@ -141,7 +153,7 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 			return nil
 		}
 		// Inside an object a member name comes next, unless the object ends.
-		keyOff, keyLen, plain = 0, 0, false
+		keyOff, keyLen, sum = 0, 0, 0
 		if d.nodes[t.stack[len(t.stack)-1]].kind == '{' && dec.PeekKind() == '"' {
 			name, err := dec.ReadValue()
 			if err != nil {
@@ -149,7 +161,9 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 			}
 			keyLen = int32(len(name))
 			keyOff = int32(dec.InputOffset()) - keyLen
-			plain = bytes.IndexByte(name, '\\') < 0 && (d.utf8 || utf8.Valid(name))
+			if bytes.IndexByte(name, '\\') < 0 && (d.utf8 || utf8.Valid(name)) {
+				sum = keySum(d.text[keyOff+1 : keyOff+keyLen-1])
+			}
 		}
 	}
 }
@@ -244,7 +258,7 @@ func (v Value) Len() int {
 func (v Value) Key() string { return v.d.key(v.node()) }
 
 func (d *Doc) key(n *node) string {
-	if n.plainKey {
+	if n.keySum != 0 {
 		return d.text[n.keyOff+1 : n.keyOff+n.keyLen-1]
 	}
 	if n.keyLen == 0 {
@@ -280,12 +294,11 @@ func (v Value) All() iter.Seq2[string, Value] {
 func (v Value) Get(name string) (Value, bool) {
 	found := Value{}
 	if v.Kind() == '{' {
-		nodes, text := v.d.nodes, v.d.text
+		nodes, text, sum := v.d.nodes, v.d.text, keySum(name)
 		for j := v.i + 1; j < nodes[v.i].end; j = nodes[j].end {
 			n := &nodes[j]
-			// Most names differ from name in length; a plain one is compared in place.
-			if n.plainKey && int(n.keyLen)-2 == len(name) && text[n.keyOff+1:n.keyOff+n.keyLen-1] == name ||
-				!n.plainKey && v.d.key(n) == name {
+			if n.keySum == sum && text[n.keyOff+1:n.keyOff+n.keyLen-1] == name ||
+				n.keySum == 0 && v.d.key(n) == name {
 				found = Value{d: v.d, i: j}
 			}
 		}
