@@ -12,6 +12,7 @@ package jsondoc // import "github.com/otelcol-duo/otelcol-duo/receiver/duoreceiv
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"iter"
@@ -143,12 +144,8 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 			d.nodes = append(d.nodes, nd)
 		}
 		if len(t.stack) == 0 {
-			_, err := dec.ReadToken()
-			if err == nil {
-				return errTrailing
-			}
-			if !errors.Is(err, io.EOF) {
-				return err
+			if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
+				return cmp.Or(err, errTrailing)
 			}
 			return nil
 		}
