@@ -114,7 +114,16 @@ func (s *accountSet) fixedRefs(ctx context.Context) []accountRef {
 	listed := map[string]duoapi.Account{}
 	if s.clients.list != nil { // tests may give no list: every id then goes to the parent's host
 		accounts, err := s.clients.list.ListAccounts(ctx)
-		if err != nil {
+		switch {
+		case duoapi.IsCredentialsError(err):
+			// Keys that may not list the children may not read them either: an Admin
+			// API application's get 403 40301, which would otherwise look like each
+			// child refusing each log type.
+			err = s.listError(err)
+			s.logger.Error("failed to list the child accounts; reading accounts.ids through the parent's api_hostname",
+				zap.Error(err))
+			s.health.failed(accountListCheck, err)
+		case err != nil:
 			s.logger.Warn("failed to list the child accounts to learn their hostnames; reading accounts.ids through the parent's api_hostname",
 				zap.String("api_hostname", s.r.cfg.host()), zap.Error(err))
 		}
@@ -136,6 +145,11 @@ func (s *accountSet) fixedRefs(ctx context.Context) []accountRef {
 	return refs
 }
 
+// listError names the fix for a list the credentials may not read.
+func (s *accountSet) listError(err error) error {
+	return fmt.Errorf("listing the child accounts needs the parent's Accounts API application keys in integration_key and secret_key, and the parent's api_hostname %q: %w", s.r.cfg.host(), err)
+}
+
 // refresh lists the children and applies the list. A failed list keeps the children
 // being read as they are.
 func (s *accountSet) refresh(ctx context.Context) {
@@ -145,7 +159,7 @@ func (s *accountSet) refresh(ctx context.Context) {
 	}
 	if err != nil {
 		if duoapi.IsCredentialsError(err) {
-			err = fmt.Errorf("listing the child accounts needs the parent's Accounts API application keys in integration_key and secret_key, and the parent's api_hostname %q: %w", s.r.cfg.host(), err)
+			err = s.listError(err)
 		}
 		s.logger.Error("failed to list the child accounts; the children being read go on, listing again at the next refresh",
 			zap.Int("children_read", len(s.running)), zap.Error(err))

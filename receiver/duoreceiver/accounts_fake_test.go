@@ -6,6 +6,7 @@ package duoreceiver
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -228,5 +229,71 @@ func TestChildCursorSurvivesDiscover(t *testing.T) {
 func childrenOf(lister accountLister, fake duoAPI) childFactory {
 	return func(context.Context, component.Host) (childClients, error) {
 		return childClients{list: lister, client: func(accountRef) (duoAPI, error) { return fake, nil }, close: func() {}}, nil
+	}
+}
+
+type failingLister struct{ err error }
+
+func (f failingLister) ListAccounts(context.Context) ([]duoapi.Account, error) { return nil, f.err }
+
+// With accounts.ids, keys that may not list the children (an Admin API application's,
+// which Duo answers 403 40301, "Wrong integration type") are a configuration error: the
+// status says so and names the fix, instead of each child's log types looking refused.
+// A list that fails otherwise (a 5xx) only warns: the ids are read through the parent's
+// host.
+func TestAccountsIDsListRefused(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		degraded bool
+	}{
+		{"wrong integration type", &duoapi.APIError{Status: 403, Code: 40301, Message: "Access forbidden",
+			Detail: "Wrong integration type for this API.", Path: "/accounts/v1/account/list"}, true},
+		{"rejected signature", &duoapi.APIError{Status: 401, Code: 40103, Message: "Invalid signature in request credentials",
+			Path: "/accounts/v1/account/list"}, true},
+		{"server error", &duoapi.APIError{Status: 503, Message: "Service Unavailable", Path: "/accounts/v1/account/list"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig()
+			cfg.Logs = LogsConfig{Authentication: LogTypeConfig{Enabled: true, PullInterval: time.Hour, Window: time.Minute}}
+			cfg.Accounts = AccountsConfig{IDs: []string{"DA1"}, RefreshInterval: time.Hour}
+			h := newHarness(t, cfg)
+			core, logs := observer.New(zapcore.InfoLevel)
+			h.set.Logger = zap.New(core)
+			now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			child := newFakeDuo(now, 10)
+			r, err := newDuoLogsReceiver(h.set, cfg, new(consumertest.LogsSink))
+			require.NoError(t, err)
+			r.now = child.clock
+			r.newChildren = func(context.Context, component.Host) (childClients, error) {
+				return childClients{
+					list:   failingLister{tt.err},
+					client: func(accountRef) (duoAPI, error) { return child, nil },
+					close:  func() {},
+				}, nil
+			}
+			require.NoError(t, r.Start(context.Background(), h.host))
+			defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+			require.Eventually(t, func() bool { return logs.FilterMessageSnippet("list the child accounts").Len() > 0 },
+				5*time.Second, time.Millisecond)
+
+			var listErr error
+			for _, ev := range h.host.statuses() {
+				if ev.Status() == componentstatus.StatusRecoverableError && strings.Contains(ev.Err().Error(), "Accounts API") {
+					listErr = ev.Err()
+				}
+			}
+			if !tt.degraded {
+				assert.NoError(t, listErr, "a failing list only warns")
+				assert.Equal(t, 1, logs.FilterLevelExact(zapcore.WarnLevel).FilterMessageSnippet("list the child accounts").Len())
+				return
+			}
+			require.Error(t, listErr, "the status names the misconfiguration")
+			assert.ErrorContains(t, listErr, "Accounts API application")
+			assert.ErrorContains(t, listErr, "integration_key")
+			assert.ErrorIs(t, listErr, tt.err)
+			assert.Equal(t, 1, logs.FilterLevelExact(zapcore.ErrorLevel).FilterMessageSnippet("list the child accounts").Len())
+		})
 	}
 }
