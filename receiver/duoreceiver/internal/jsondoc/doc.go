@@ -104,27 +104,27 @@ var tokenizers = sync.Pool{New: func() any { return new(tokenizer) }}
 
 func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 	t := tokenizers.Get().(*tokenizer)
+	dec, stack := &t.dec, t.stack[:0]
 	defer func() {
-		t.buf = bytes.Buffer{} // the decoder reads the text in place: let it go
+		t.buf, t.stack = bytes.Buffer{}, stack[:0] // the decoder reads the text in place: let it go
 		t.dec.Reset(&t.buf)
-		t.stack = t.stack[:0]
 		tokenizers.Put(t)
 	}()
 	t.buf = *bytes.NewBuffer(b)
-	t.dec.Reset(&t.buf, opts...)
-	dec, keyOff, keyLen, sum := &t.dec, int32(0), int32(0), uint32(0)
+	dec.Reset(&t.buf, opts...)
+	keyOff, keyLen, sum := int32(0), int32(0), uint32(0)
 	for {
 		switch k := dec.PeekKind(); k {
 		case '}', ']':
 			if _, err := dec.ReadToken(); err != nil {
 				return err
 			}
-			top := &d.nodes[t.stack[len(t.stack)-1]]
-			t.stack = t.stack[:len(t.stack)-1]
+			top := &d.nodes[stack[len(stack)-1]]
+			stack = stack[:len(stack)-1]
 			top.len, top.end = int32(dec.InputOffset())-top.off, int32(len(d.nodes))
 		default:
-			if len(t.stack) > 0 {
-				d.nodes[t.stack[len(t.stack)-1]].n++
+			if len(stack) > 0 {
+				d.nodes[stack[len(stack)-1]].n++
 			}
 			nd := node{keyOff: keyOff, keyLen: keyLen, keySum: sum, kind: k, end: int32(len(d.nodes)) + 1}
 			if k == '{' || k == '[' {
@@ -132,7 +132,7 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 					return err
 				}
 				nd.off = int32(dec.InputOffset()) - 1
-				t.stack = append(t.stack, int32(len(d.nodes)))
+				stack = append(stack, int32(len(d.nodes)))
 			} else {
 				tok, err := dec.ReadValue() // an error when k is 0, which is no value
 				if err != nil {
@@ -143,7 +143,7 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 			}
 			d.nodes = append(d.nodes, nd)
 		}
-		if len(t.stack) == 0 {
+		if len(stack) == 0 {
 			if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 				return cmp.Or(err, errTrailing)
 			}
@@ -151,7 +151,7 @@ func (d *Doc) read(b []byte, opts []jsontext.Options) error {
 		}
 		// Inside an object a member name comes next, unless the object ends.
 		keyOff, keyLen, sum = 0, 0, 0
-		if d.nodes[t.stack[len(t.stack)-1]].kind == '{' && dec.PeekKind() == '"' {
+		if d.nodes[stack[len(stack)-1]].kind == '{' && dec.PeekKind() == '"' {
 			name, err := dec.ReadValue()
 			if err != nil {
 				return err
