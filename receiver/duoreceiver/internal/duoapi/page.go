@@ -61,8 +61,9 @@ func decodePage(ep *Endpoint, body []byte) (pageData, error) {
 	switch list.Kind() {
 	case '[', 'n', 0: // v1 and object lists: a bare array; null or none: an empty window
 	case '{': // v2 and Trust Monitor: {<list>: [...], metadata: {...}} (docs/duo-api.md §1.3)
-		if m, ok := list.Get("metadata"); ok && nextOffset(m) != "" {
-			pd.next = nextOffset(m)
+		m, _ := list.Get("metadata")
+		if next := nextOffset(m); next != "" {
+			pd.next = next
 		}
 		if list, _ = list.Get(ep.ListKey); list.Kind() != '[' && list.Kind() != 'n' && list.Kind() != 0 {
 			return pageData{}, &decodeError{path: ep.Path, msg: "record list is not an array"}

@@ -10,7 +10,7 @@ import (
 )
 
 // Duo's numbers and times come as JSON numbers or as strings holding them (docs/duo-api.md
-// §6 items 12, 13): these read either from its text (scalarText).
+// §6 items 12, 13); these readers take the text scalarText gives of either.
 
 // parseNumber reads a decimal number as an integer part and, when it has one, a fraction
 // (f is then the whole number).
