@@ -275,24 +275,27 @@ func TestAccountsIDsListRefused(t *testing.T) {
 			}
 			require.NoError(t, r.Start(context.Background(), h.host))
 			defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
-			require.Eventually(t, func() bool { return logs.FilterMessageSnippet("list the child accounts").Len() > 0 },
-				5*time.Second, time.Millisecond)
-
-			var listErr error
-			for _, ev := range h.host.statuses() {
-				if ev.Status() == componentstatus.StatusRecoverableError && strings.Contains(ev.Err().Error(), "Accounts API") {
-					listErr = ev.Err()
+			listErr := func() error {
+				for _, ev := range h.host.statuses() {
+					if ev.Status() == componentstatus.StatusRecoverableError && strings.Contains(ev.Err().Error(), "Accounts API") {
+						return ev.Err()
+					}
 				}
+				return nil
 			}
 			if !tt.degraded {
-				assert.NoError(t, listErr, "a failing list only warns")
+				require.Eventually(t, func() bool { return logs.FilterMessageSnippet("list the child accounts").Len() > 0 },
+					5*time.Second, time.Millisecond)
+				assert.NoError(t, listErr(), "a failing list only warns")
 				assert.Equal(t, 1, logs.FilterLevelExact(zapcore.WarnLevel).FilterMessageSnippet("list the child accounts").Len())
 				return
 			}
-			require.Error(t, listErr, "the status names the misconfiguration")
-			assert.ErrorContains(t, listErr, "Accounts API application")
-			assert.ErrorContains(t, listErr, "integration_key")
-			assert.ErrorIs(t, listErr, tt.err)
+			// The status is set just after the error is logged: wait for the status itself.
+			require.Eventually(t, func() bool { return listErr() != nil }, 5*time.Second, time.Millisecond,
+				"the status names the misconfiguration")
+			assert.ErrorContains(t, listErr(), "Accounts API application")
+			assert.ErrorContains(t, listErr(), "integration_key")
+			assert.ErrorIs(t, listErr(), tt.err)
 			assert.Equal(t, 1, logs.FilterLevelExact(zapcore.ErrorLevel).FilterMessageSnippet("list the child accounts").Len())
 		})
 	}
