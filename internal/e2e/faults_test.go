@@ -387,10 +387,7 @@ func TestFaultsAPI(t *testing.T) {
 // undelivered page would show as missing records. Live events keep coming meanwhile.
 func TestFaultsSinkRefusal(t *testing.T) {
 	refusal := faultsDuration("FAULTS_REFUSAL", 30*time.Second)
-	// A minute to answer an export: on a starved machine the sink has answered a stored
-	// page after the default 10 s, and the exporter's retry of that page into the refusal
-	// was then delivered twice after the SIGKILL (at-least-once, but not this row's point).
-	rig := newFaultsRig(t, duosim.Config{Seed: 200}, faultsSizes, CollectorConfig{RateLimit: 120, ExportTimeout: time.Minute})
+	rig := newFaultsRig(t, duosim.Config{Seed: 200}, faultsSizes, CollectorConfig{RateLimit: 120})
 	live, stopLive := context.WithCancel(Context(t))
 	rig.sim.StartLive(live, 5)
 	first := rig.start()
