@@ -249,7 +249,7 @@ func StartCollector(tb testing.TB, bin, configPath string, args ...string) *Proc
 	tb.Cleanup(func() {
 		_ = p.Kill()
 		if tb.Failed() {
-			tb.Logf("collector %d log (%s):\n%s", n, logPath, p.LogTail(12000))
+			tb.Logf("collector %d log (%s):\n%s", n, logPath, p.failureLog(12000))
 		}
 	})
 	return p
@@ -316,6 +316,26 @@ func (p *Process) Log() string {
 func (p *Process) LogTail(n int) string {
 	b, _ := os.ReadFile(p.LogPath)
 	return tail(b, n)
+}
+
+// exporterRetryLine is the line the exporter logs at each retry of a refused export.
+const exporterRetryLine = "Exporting failed. Will retry the request after interval."
+
+// failureLog is the last n bytes of the log without the exporter's retry lines, which a
+// refusing sink makes by the hundred and which would push the receiver's own lines out
+// of the tail; how many were left out is said at the top.
+func (p *Process) failureLog(n int) string {
+	b, _ := os.ReadFile(p.LogPath)
+	var kept []string
+	dropped := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, exporterRetryLine) {
+			dropped++
+			continue
+		}
+		kept = append(kept, line)
+	}
+	return fmt.Sprintf("(%d exporter retry lines left out)\n%s", dropped, tail([]byte(strings.Join(kept, "\n")), n))
 }
 
 // readyLine is what the collector logs once every component has started.
