@@ -18,7 +18,8 @@
 //     retry_on_failure on, so that an acknowledged record is a stored record.
 //   - StartCollector runs the binary as a subprocess (logs captured to a file and printed
 //     when the test fails); Kill (SIGKILL), Stop (SIGTERM) and restarting on the same
-//     storage directory are plain method calls.
+//     storage directory are plain method calls. E2E_LOG_DIR=/path keeps a failed test's
+//     whole collector logs there.
 //   - WaitUntil polls a condition with a generous deadline and fails early when the
 //     collector exits.
 //   - Expected, Received and Compare count every simulator event against what the sink

@@ -250,6 +250,7 @@ func StartCollector(tb testing.TB, bin, configPath string, args ...string) *Proc
 		_ = p.Kill()
 		if tb.Failed() {
 			tb.Logf("collector %d log (%s):\n%s", n, logPath, p.failureLog(12000))
+			keepLog(tb, logPath)
 		}
 	})
 	return p
@@ -320,6 +321,29 @@ func (p *Process) LogTail(n int) string {
 
 // exporterRetryLine is the line the exporter logs at each retry of a refused export.
 const exporterRetryLine = "Exporting failed. Will retry the request after interval."
+
+// keepLog copies a failed test's whole collector log into E2E_LOG_DIR, when set: the
+// printed tail leaves out the start and the retry lines, and the temp dir is removed.
+func keepLog(tb testing.TB, logPath string) {
+	dir := os.Getenv("E2E_LOG_DIR")
+	if dir == "" {
+		return
+	}
+	data, err := os.ReadFile(logPath)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o750)
+	}
+	if err != nil {
+		tb.Logf("cannot keep the collector log: %v", err)
+		return
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(tb.Name()) + "-" + filepath.Base(logPath)
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+		tb.Logf("cannot keep the collector log: %v", err)
+		return
+	}
+	tb.Logf("collector log kept in %s", filepath.Join(dir, name))
+}
 
 // failureLog is the last n bytes of the log without the exporter's retry lines, which a
 // refusing sink makes by the hundred and which would push the receiver's own lines out
