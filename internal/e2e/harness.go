@@ -331,14 +331,14 @@ func keepLog(tb testing.TB, logPath string) {
 	}
 	data, err := os.ReadFile(logPath)
 	if err == nil {
-		err = os.MkdirAll(dir, 0o750)
+		err = os.MkdirAll(dir, 0o750) //nolint:gosec // the directory its operator asked for
 	}
 	if err != nil {
 		tb.Logf("cannot keep the collector log: %v", err)
 		return
 	}
 	name := strings.NewReplacer("/", "_", " ", "_").Replace(tb.Name()) + "-" + filepath.Base(logPath)
-	if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil { //nolint:gosec // in the operator's directory
 		tb.Logf("cannot keep the collector log: %v", err)
 		return
 	}
