@@ -3,7 +3,9 @@
 
 // Package otlpsink is a durable OTLP/HTTP logs endpoint for tests: every accepted request
 // is appended to a file and fsynced before the sink answers 200, so a record the sender
-// saw acknowledged is a record the sink holds, even if the sink's process dies right after.
+// saw acknowledged is a record the sink holds, even if the sink's process dies right after;
+// and a request whose sender was gone before the answer (a timeout, a killed process) is
+// not stored, since its sender will send it again.
 // It can be told to refuse requests (503 or 429) for a while, to be slow, and can read
 // everything it stored back as plog.Logs.
 package otlpsink // import "github.com/otelcol-duo/otelcol-duo/internal/otlpsink"
@@ -11,6 +13,7 @@ package otlpsink // import "github.com/otelcol-duo/otelcol-duo/internal/otlpsink
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,9 +52,12 @@ type Stats struct {
 	Requests int64 // POSTs to LogsPath, whatever their outcome
 	Accepted int64 // requests stored and answered 200
 	Refused  int64 // requests answered with the refusal status
-	Rejected int64 // malformed requests (400, 405, 413, 415)
-	Stored   int64 // requests in the file, including those found there at Open
-	Records  int64 // log records in the file, including those found there at Open
+	// Abandoned counts requests whose sender was gone (timed out, or died) by the time
+	// they would have been stored: never stored, as the sender never saw them answered.
+	Abandoned int64
+	Rejected  int64 // malformed requests (400, 405, 413, 415)
+	Stored    int64 // requests in the file, including those found there at Open
+	Records   int64 // log records in the file, including those found there at Open
 }
 
 // Sink is an http.Handler that stores OTLP logs requests durably. It is safe for
@@ -69,6 +75,7 @@ type Sink struct {
 	gate       chan struct{} // nil = open; else requests wait until it is closed
 	held       int           // requests waiting at the gate
 	busy       int           // requests past the gate, being stored or answered
+	active     int           // requests in ServeHTTP, from arrival to return
 }
 
 // Open opens (creating it if needed) the file at path and returns a sink that appends to
@@ -175,11 +182,22 @@ func (s *Sink) Held() int {
 
 // Busy returns the number of requests past the gate that are being stored or answered.
 // A test that stops a sender with Hold waits for Held() > 0 and Busy() == 0: then every
-// request the sender made before the Hold has been answered, and every later one waits.
+// request the sender made before the Hold and that reached the gate has been answered,
+// and every later one waits.
 func (s *Sink) Busy() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.busy
+}
+
+// Active returns the number of requests being handled, at any stage: still being read,
+// held, stored or answered. A test that kills a held sender waits for Active() == 0
+// before it releases the Hold: a request the dead sender had sent whole may still be
+// read after the kill, and must meet the gate, not a released sink.
+func (s *Sink) Active() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
 }
 
 // Stats returns a snapshot of the counters.
@@ -210,7 +228,13 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.stats.Requests++
+	s.active++
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.active--
+		s.mu.Unlock()
+	}()
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (ct != contentTypeProto && ct != contentTypeJSON) {
 		s.reject(w, http.StatusUnsupportedMediaType, "content type must be "+contentTypeProto+" or "+contentTypeJSON)
@@ -273,7 +297,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if status := s.store(req); status != http.StatusOK {
+	if status := s.store(r.Context(), req); status != http.StatusOK {
 		s.mu.Lock()
 		ra := s.retryAfter
 		s.mu.Unlock()
@@ -300,10 +324,17 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// store appends req durably, or returns the refusal status.
-func (s *Sink) store(req plogotlp.ExportRequest) int {
+// store appends req durably, or returns the refusal status. A request whose sender is
+// gone (ctx ended: net/http ends it when the connection closes) is not stored, or is
+// rolled back if the sender went during the write: only a sender still waiting can see
+// the 200, and a stored request nobody saw answered would come back as a duplicate.
+func (s *Sink) store(ctx context.Context, req plogotlp.ExportRequest) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ctx.Err() != nil {
+		s.stats.Abandoned++
+		return http.StatusServiceUnavailable
+	}
 	if s.refuse != 0 && !s.refuseTill.IsZero() && !time.Now().Before(s.refuseTill) {
 		s.refuse = 0
 	}
@@ -335,6 +366,11 @@ func (s *Sink) store(req plogotlp.ExportRequest) int {
 	if err := s.f.Sync(); err != nil {
 		s.rollback(off)
 		return http.StatusInternalServerError
+	}
+	if ctx.Err() != nil {
+		s.rollback(off)
+		s.stats.Abandoned++
+		return http.StatusServiceUnavailable
 	}
 	s.stats.Accepted++
 	s.stats.Stored++

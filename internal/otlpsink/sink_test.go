@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -348,4 +349,57 @@ func TestBusyCoversRequestsPastTheGate(t *testing.T) {
 	assert.Equal(t, http.StatusOK, <-result)
 	require.Eventually(t, func() bool { return s.Busy() == 0 }, 5*time.Second, 5*time.Millisecond)
 	assert.Equal(t, 2, s.RecordCount(), "the request past the gate was stored")
+}
+
+// A request whose sender is gone by the time it would be stored (a client timeout, a
+// killed collector whose last request was still being read) is not stored: the sender
+// never saw it acknowledged, and storing it would count as a duplicate once the sender
+// sends it again.
+func TestAbandonedRequestIsNotStored(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "sink.bin"))
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	body, err := plogotlp.NewExportRequestFromLogs(testLogs(t, 3, "a")).MarshalProto()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, LogsPath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentTypeProto)
+	s.ServeHTTP(httptest.NewRecorder(), req)
+	assert.Zero(t, s.RecordCount())
+	st := s.Stats()
+	assert.Equal(t, int64(1), st.Abandoned)
+	assert.Zero(t, st.Accepted)
+	assert.Zero(t, st.Stored)
+}
+
+// Active counts a request from the moment it arrives until its handler returns, including
+// while its body is still being read (before the gate): a test that kills a sender waits
+// for Active() == 0 before releasing a Hold, so that no request of the dead sender is
+// stored after it.
+func TestActiveCoversRequestsBeingRead(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "sink.bin"))
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	body, err := plogotlp.NewExportRequestFromLogs(testLogs(t, 2, "r")).MarshalProto()
+	require.NoError(t, err)
+	pr, pw := io.Pipe()
+	req := httptest.NewRequest(http.MethodPost, LogsPath, pr)
+	req.Header.Set("Content-Type", contentTypeProto)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.ServeHTTP(httptest.NewRecorder(), req)
+	}()
+	_, err = pw.Write(body[:1])
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.Active() == 1 }, 5*time.Second, 5*time.Millisecond)
+	assert.Zero(t, s.Held())
+	assert.Zero(t, s.Busy())
+	_, err = pw.Write(body[1:])
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	<-done
+	assert.Zero(t, s.Active())
+	assert.Equal(t, 2, s.RecordCount())
 }
