@@ -83,14 +83,28 @@ func (readCloser) Close() error { return nil }
 
 func newSink(t *testing.T) (*Sink, *httptest.Server) {
 	t.Helper()
+	s := openSink(t)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close) // before the sink closes: cleanups run last first
+	return s, srv
+}
+
+// openSink opens a sink on a fresh file, closed when the test ends; its handler is called
+// directly, without a server.
+func openSink(t *testing.T) *Sink {
+	t.Helper()
 	s, err := Open(filepath.Join(t.TempDir(), "sink.bin"))
 	require.NoError(t, err)
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		assert.NoError(t, s.Close())
-	})
-	return s, srv
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	return s
+}
+
+// protoBody is the protobuf body of an export of ld.
+func protoBody(t *testing.T, ld plog.Logs) []byte {
+	t.Helper()
+	body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+	require.NoError(t, err)
+	return body
 }
 
 func TestStoreAndReadBack(t *testing.T) {
@@ -292,8 +306,7 @@ func TestHoldRelease(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, srv := newSink(t)
 			s.Hold()
-			body, err := plogotlp.NewExportRequestFromLogs(testLogs(t, 2, "h")).MarshalProto()
-			require.NoError(t, err)
+			body := protoBody(t, testLogs(t, 2, "h"))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+LogsPath, bytes.NewReader(body))
@@ -330,8 +343,7 @@ func TestHoldRelease(t *testing.T) {
 func TestBusyCoversRequestsPastTheGate(t *testing.T) {
 	s, srv := newSink(t)
 	s.SetDelay(300 * time.Millisecond)
-	body, err := plogotlp.NewExportRequestFromLogs(testLogs(t, 2, "b")).MarshalProto()
-	require.NoError(t, err)
+	body := protoBody(t, testLogs(t, 2, "b"))
 	result := make(chan int, 1)
 	go func() {
 		resp, err := http.Post(srv.URL+LogsPath, contentTypeProto, bytes.NewReader(body)) //nolint:noctx // a test request
@@ -356,11 +368,8 @@ func TestBusyCoversRequestsPastTheGate(t *testing.T) {
 // never saw it acknowledged, and storing it would count as a duplicate once the sender
 // sends it again.
 func TestAbandonedRequestIsNotStored(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "sink.bin"))
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, s.Close()) })
-	body, err := plogotlp.NewExportRequestFromLogs(testLogs(t, 3, "a")).MarshalProto()
-	require.NoError(t, err)
+	s := openSink(t)
+	body := protoBody(t, testLogs(t, 3, "a"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, LogsPath, bytes.NewReader(body))
@@ -378,11 +387,8 @@ func TestAbandonedRequestIsNotStored(t *testing.T) {
 // for Active() == 0 before releasing a Hold, so that no request of the dead sender is
 // stored after it.
 func TestActiveCoversRequestsBeingRead(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "sink.bin"))
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, s.Close()) })
-	body, err := plogotlp.NewExportRequestFromLogs(testLogs(t, 2, "r")).MarshalProto()
-	require.NoError(t, err)
+	s := openSink(t)
+	body := protoBody(t, testLogs(t, 2, "r"))
 	pr, pw := io.Pipe()
 	req := httptest.NewRequest(http.MethodPost, LogsPath, pr)
 	req.Header.Set("Content-Type", contentTypeProto)
@@ -391,7 +397,7 @@ func TestActiveCoversRequestsBeingRead(t *testing.T) {
 		defer close(done)
 		s.ServeHTTP(httptest.NewRecorder(), req)
 	}()
-	_, err = pw.Write(body[:1])
+	_, err := pw.Write(body[:1])
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return s.Active() == 1 }, 5*time.Second, 5*time.Millisecond)
 	assert.Zero(t, s.Held())
