@@ -102,9 +102,10 @@ func TestE2EAccounts(t *testing.T) {
 	}
 	// The refusing child warns once. The removed child may be refused too (40301) by the
 	// pulls that come before the list is read again, at most once per log type.
+	log := proc.Log()
 	warnings := func(acct string) int {
 		n := 0
-		for _, line := range strings.Split(proc.Log(), "\n") {
+		for _, line := range strings.Split(log, "\n") {
 			if strings.Contains(line, "does not serve this log type") && strings.Contains(line, acct) {
 				n++
 			}
@@ -117,7 +118,7 @@ func TestE2EAccounts(t *testing.T) {
 	if n := warnings(removed.AccountID); n > len(duosim.LogTypes()) {
 		t.Errorf("%d refusal warnings for the removed child, want at most one per log type", n)
 	}
-	if n := strings.Count(proc.Log(), "does not serve this log type"); n != warnings(kids[2].AccountID)+warnings(removed.AccountID) {
-		t.Errorf("refusal warnings for children that refuse nothing:\n%s", proc.Log())
+	if n := strings.Count(log, "does not serve this log type"); n != warnings(kids[2].AccountID)+warnings(removed.AccountID) {
+		t.Errorf("refusal warnings for children that refuse nothing:\n%s", log)
 	}
 }
